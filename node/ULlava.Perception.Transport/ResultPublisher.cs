@@ -1,0 +1,91 @@
+using System.Collections.Concurrent;
+using Google.Protobuf;
+using NetMQ;
+using NetMQ.Sockets;
+
+namespace ULlava.Perception.Transport;
+
+/// <summary>
+/// The PUB socket. Its own thread owns the socket; other threads hand it [topic, protobuf] pairs through a
+/// bounded queue. Nothing here ever blocks the pipeline: a subscriber that stops reading fills its high-water
+/// mark and ZeroMQ discards further messages for it alone; a full queue or a refused send is counted as dropped.
+/// </summary>
+public sealed class ResultPublisher : IDisposable
+{
+    private readonly BlockingCollection<(string Topic, byte[] Payload)> queue;
+    private readonly Thread thread;
+    private readonly TaskCompletionSource<string> bound = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long published;
+    private long dropped;
+
+    /// <param name="endpoint">e.g. tcp://127.0.0.1:5556; port 0 binds a free port (see <see cref="Endpoint"/>).</param>
+    public ResultPublisher(string endpoint, int sendHighWatermark = 100, int queueCapacity = 1000)
+    {
+        queue = new BlockingCollection<(string, byte[])>(queueCapacity);
+        thread = new Thread(() => Run(endpoint, sendHighWatermark)) { IsBackground = true, Name = "zmq-pub" };
+        thread.Start();
+        Endpoint = bound.Task.GetAwaiter().GetResult();
+    }
+
+    /// <summary>The endpoint actually bound (with the real port).</summary>
+    public string Endpoint { get; }
+
+    public long Published => Interlocked.Read(ref published);
+
+    /// <summary>Messages not delivered: the queue was full, or a subscriber's high-water mark was reached.</summary>
+    public long Dropped => Interlocked.Read(ref dropped);
+
+    /// <summary>Queues a message; never blocks (a full queue drops and counts it).</summary>
+    public void Publish(string topic, IMessage message)
+    {
+        if (queue.IsAddingCompleted || !queue.TryAdd((topic, message.ToByteArray()))) Interlocked.Increment(ref dropped);
+    }
+
+    private void Run(string endpoint, int sendHighWatermark)
+    {
+        PublisherSocket socket;
+        try
+        {
+            socket = new PublisherSocket();
+            socket.Options.SendHighWatermark = sendHighWatermark;
+            socket.Options.Linger = TimeSpan.FromMilliseconds(200);
+            bound.SetResult(Bind(socket, endpoint));
+        }
+        catch (Exception e)
+        {
+            bound.TrySetException(new IOException($"cannot bind the publisher to {endpoint}: {e.Message}", e));
+            return;
+        }
+        using (socket)
+        {
+            foreach (var (topic, payload) in queue.GetConsumingEnumerable())
+            {
+                var msg = new NetMQMessage(2);
+                msg.Append(topic);
+                msg.Append(payload);
+                if (socket.TrySendMultipartMessage(TimeSpan.Zero, msg)) Interlocked.Increment(ref published);
+                else Interlocked.Increment(ref dropped);
+            }
+        }
+    }
+
+    /// <summary>Binds, resolving port 0 to a free port.</summary>
+    internal static string Bind(NetMQSocket socket, string endpoint)
+    {
+        if (endpoint.StartsWith("tcp://", StringComparison.Ordinal) && endpoint.EndsWith(":0", StringComparison.Ordinal))
+        {
+            string host = endpoint[..^2];
+            int port = socket.BindRandomPort(host);
+            return $"{host}:{port}";
+        }
+        socket.Bind(endpoint);
+        return endpoint;
+    }
+
+    public void Dispose()
+    {
+        queue.CompleteAdding();
+        thread.Join(TimeSpan.FromSeconds(2));
+        queue.Dispose();
+    }
+}

@@ -1,0 +1,30 @@
+using ULlava.Cli;
+using ULlava.Cli.Commands;
+
+var commands = new (string Name, string Usage, string Summary, Func<ArgReader, int> Run)[]
+{
+    ("render-sample", RenderSampleCommand.Usage, "render the bundled sample video (moving coloured shapes)", RenderSampleCommand.Run),
+};
+
+if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+{
+    Console.WriteLine("usage: ullava <command> [options]    (from the repository: ./run.sh <command> [options])\n\ncommands:");
+    foreach (var c in commands) Console.WriteLine($"  {c.Name,-14} {c.Summary}\n  {"",-14} {c.Usage}");
+    return 0;
+}
+
+var command = commands.FirstOrDefault(c => c.Name == args[0]);
+if (command.Name is null)
+{
+    Console.Error.WriteLine($"ullava: unknown command '{args[0]}' (ullava --help lists them)");
+    return 2;
+}
+try
+{
+    return command.Run(new ArgReader(args.Skip(1)));
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"ullava {command.Name}: {e.Message}\nusage: ullava {command.Usage}");
+    return 2;
+}
