@@ -1,0 +1,22 @@
+using ULlava.Perception.Core.Frames;
+
+namespace ULlava.Perception.Core.Inference;
+
+/// <summary>
+/// The model as the pipeline sees it. Not thread-safe: one thread (the model stage) owns it and every frame
+/// encoding it returns.
+/// </summary>
+public interface IInferenceEngine : IDisposable
+{
+    /// <summary>Model name, checkpoint hash, device and dtype, for status and recordings.</summary>
+    string Description { get; }
+
+    /// <summary>Runs the vision encoder on a frame once; every instruction on it reuses the result.</summary>
+    IEncodedFrame Encode(Frame frame);
+
+    /// <summary>Runs one instruction on an encoded frame. <paramref name="onTextPiece"/> receives text as it is generated.</summary>
+    InstructionAnswer Run(IEncodedFrame frame, InstructionRequest request, Action<string>? onTextPiece = null);
+
+    /// <summary>A video question over a window of encoded frames (oldest first), with u-LLaVA's video tokens.</summary>
+    InstructionAnswer RunVideo(IReadOnlyList<IEncodedFrame> window, InstructionRequest request, Action<string>? onTextPiece = null);
+}

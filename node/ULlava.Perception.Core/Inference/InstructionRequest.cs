@@ -1,0 +1,19 @@
+namespace ULlava.Perception.Core.Inference;
+
+/// <summary>One instruction to run on a frame (or a window of frames).</summary>
+public sealed record InstructionRequest(
+    string Text,
+    InstructionKind Kind = InstructionKind.Auto,
+    int MaxNewTokens = 64,
+    float Temperature = 0f,
+    float TopP = 1f,
+    int? Seed = null)
+{
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Text)) throw new ArgumentException("instruction text is empty", nameof(Text));
+        if (MaxNewTokens is < 1 or > 4096) throw new ArgumentOutOfRangeException(nameof(MaxNewTokens), $"max new tokens {MaxNewTokens}: expected 1 to 4096");
+        if (!(Temperature >= 0 && Temperature <= 10)) throw new ArgumentOutOfRangeException(nameof(Temperature), $"temperature {Temperature}: expected 0 (greedy) to 10");
+        if (!(TopP > 0 && TopP <= 1)) throw new ArgumentOutOfRangeException(nameof(TopP), $"top-p {TopP}: expected more than 0, at most 1");
+    }
+}
