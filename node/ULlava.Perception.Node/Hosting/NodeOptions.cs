@@ -1,0 +1,30 @@
+using ULlava.Perception.Node.Instructions;
+
+namespace ULlava.Perception.Node.Hosting;
+
+/// <summary>Everything the node needs to run, validated before anything starts.</summary>
+public sealed record NodeOptions
+{
+    public required IReadOnlyList<SourceSpec> Sources { get; init; }
+    public required IReadOnlyList<StandingInstruction> Instructions { get; init; }
+    public string PublishEndpoint { get; init; } = "tcp://127.0.0.1:5556";
+    /// <summary>Play files again from the start when they end.</summary>
+    public bool Loop { get; init; }
+    public double MaxFps { get; init; }
+    public int EveryNFrames { get; init; } = 1;
+    /// <summary>Stop after this many processed frames in all (0: no limit).</summary>
+    public long MaxFrames { get; init; }
+    public double StatusIntervalSeconds { get; init; } = 1.0;
+    public string NodeId { get; init; } = Environment.MachineName;
+    /// <summary>Print a line per processed frame.</summary>
+    public bool PrintFrames { get; init; } = true;
+
+    public void Validate()
+    {
+        if (Sources.Count == 0) throw new ArgumentException("no source: give --source FILE|/dev/videoN|rtsp://...");
+        var duplicate = Sources.GroupBy(s => s.StreamId).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new ArgumentException($"stream id '{duplicate.Key}' is used by more than one source");
+        if (!(StatusIntervalSeconds > 0)) throw new ArgumentOutOfRangeException(nameof(StatusIntervalSeconds), "status interval must be positive");
+        if (MaxFrames < 0) throw new ArgumentOutOfRangeException(nameof(MaxFrames), "max frames must be 0 (no limit) or more");
+    }
+}
