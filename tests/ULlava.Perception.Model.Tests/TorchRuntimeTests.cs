@@ -35,3 +35,43 @@ public class TorchRuntimeTests
         }
     }
 }
+
+public class TorchRuntimeOptionTests
+{
+    [Fact]
+    public void LibTorchFolderThatDoesNotExistIsNamed()
+    {
+        var e = Assert.Throws<DirectoryNotFoundException>(() => TorchRuntime.Initialize("/nonexistent/torch/lib", "cpu"));
+        Assert.Contains("/nonexistent/torch/lib", e.Message);
+    }
+
+    [Fact]
+    public void LibTorchFolderWithoutLibTorchIsRejected()
+    {
+        var dir = Directory.CreateTempSubdirectory("ullava-notorch").FullName;
+        try
+        {
+            var e = Assert.Throws<FileNotFoundException>(() => TorchRuntime.Initialize(dir, "cpu"));
+            Assert.Contains("libtorch_cpu.so", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void UnknownDeviceIsRejected()
+    {
+        var e = Assert.Throws<ArgumentException>(() => TorchRuntime.Initialize(null, "tpu"));
+        Assert.Contains("cpu, cuda", e.Message);
+    }
+
+    [Fact]
+    public void CudaWithoutAGpuGivesAClearError()
+    {
+        if (torch.cuda.is_available()) return; // a GPU host: nothing to refuse
+        var e = Assert.Throws<InvalidOperationException>(() => TorchRuntime.Initialize(null, "cuda"));
+        Assert.Contains("CUDA is not available", e.Message);
+    }
+}

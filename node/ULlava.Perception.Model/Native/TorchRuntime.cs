@@ -1,0 +1,91 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+
+namespace ULlava.Perception.Model.Native;
+
+/// <summary>
+/// Brings up libtorch before the first tensor. By default TorchSharp finds the CPU libtorch bundled with the
+/// build. With a libtorch folder (option or ULLAVA_LIBTORCH, e.g. an installed PyTorch's site-packages/torch/lib)
+/// its libraries are loaded first, so CUDA works with PyTorch's own CUDA build; such a build is made without the
+/// bundled copy (-p:ULlavaBundledLibTorch=false) so the two never both load.
+/// </summary>
+public static class TorchRuntime
+{
+    public const string LibTorchEnvironmentVariable = "ULLAVA_LIBTORCH";
+
+    // Order matters: each library's dependencies must already be loaded when it is.
+    private static readonly string[] PreloadOrder =
+    {
+        "libc10.so", "libc10_cuda.so", "libtorch_cpu.so", "libtorch_cuda.so", "libtorch.so",
+    };
+
+    private static readonly object Gate = new();
+    private static string? initialisedWith;
+
+    /// <summary>Initialises libtorch once for the process and checks that <paramref name="device"/> is usable.</summary>
+    /// <param name="libTorchDir">A folder with libtorch*.so, or null to use <see cref="LibTorchEnvironmentVariable"/> or the bundled copy.</param>
+    /// <param name="device">"cpu", "cuda" or "cuda:N".</param>
+    public static torch.Device Initialize(string? libTorchDir, string device)
+    {
+        libTorchDir ??= Environment.GetEnvironmentVariable(LibTorchEnvironmentVariable);
+        if (string.IsNullOrWhiteSpace(libTorchDir)) libTorchDir = null;
+        lock (Gate)
+        {
+            if (initialisedWith is null)
+            {
+                if (libTorchDir is not null) PreloadFrom(libTorchDir);
+                initialisedWith = libTorchDir ?? "bundled";
+            }
+            else if (libTorchDir is not null && initialisedWith != libTorchDir)
+            {
+                throw new InvalidOperationException($"libtorch is already loaded from {initialisedWith}; cannot switch to {libTorchDir} in the same process");
+            }
+        }
+        return ResolveDevice(device);
+    }
+
+    private static torch.Device ResolveDevice(string device)
+    {
+        string name = device.Trim().ToLowerInvariant();
+        if (name == "cpu") return torch.CPU;
+        if (name == "cuda" || name.StartsWith("cuda:", StringComparison.Ordinal))
+        {
+            try
+            {
+                torch.InitializeDeviceType(DeviceType.CUDA);
+            }
+            catch (Exception e)
+            {
+                throw new InvalidOperationException(CudaUnavailable(e.Message), e);
+            }
+            if (!torch.cuda.is_available()) throw new InvalidOperationException(CudaUnavailable("torch.cuda.is_available() is false"));
+            return torch.device(name);
+        }
+        throw new ArgumentException($"device '{device}': expected cpu, cuda or cuda:N");
+    }
+
+    private static string CudaUnavailable(string why) =>
+        $"device cuda was requested but CUDA is not available ({why}). This build bundles the CPU libtorch; for a GPU, " +
+        $"point --libtorch (or {LibTorchEnvironmentVariable}) at a CUDA libtorch such as an installed PyTorch's torch/lib, " +
+        "with a build made with -p:ULlavaBundledLibTorch=false (README: GPU routes).";
+
+    private static void PreloadFrom(string dir)
+    {
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"libtorch folder not found: {dir} (from --libtorch or {LibTorchEnvironmentVariable})");
+        if (!File.Exists(Path.Combine(dir, "libtorch_cpu.so")))
+            throw new FileNotFoundException($"{dir} has no libtorch_cpu.so: expected a libtorch lib folder such as site-packages/torch/lib");
+        foreach (var name in PreloadOrder)
+        {
+            string path = Path.Combine(dir, name);
+            if (!File.Exists(path)) continue; // CPU-only builds have no *_cuda libraries
+            try
+            {
+                NativeLibrary.Load(path);
+            }
+            catch (DllNotFoundException e)
+            {
+                throw new DllNotFoundException($"cannot load {path}: {e.Message}", e);
+            }
+        }
+    }
+}
