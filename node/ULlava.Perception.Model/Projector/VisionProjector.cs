@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
+using ULlava.Perception.Model.Config;
 using static TorchSharp.torch;
 
 namespace ULlava.Perception.Model.Projector;
@@ -43,6 +44,9 @@ public sealed class VisionProjector : nn.Module<Tensor, Tensor>
         }
         RegisterComponents();
     }
+
+    /// <summary>From the <c>llm_config</c> block: projector_type, CLIP width → LLaMA width.</summary>
+    public VisionProjector(LlamaConfig llmConfig) : this(llmConfig.ProjectorType, llmConfig.VisionConfig.HiddenSize, llmConfig.HiddenSize) { }
 
     public string ProjectorType { get; }
 

@@ -22,7 +22,7 @@ public class ClipVisionTowerTests(ITestOutputHelper output)
 
     private static VisionProjector LoadProjector()
     {
-        var projector = new VisionProjector(LlmConfig.ProjectorType, LlmConfig.VisionConfig.HiddenSize, LlmConfig.HiddenSize);
+        var projector = new VisionProjector(LlmConfig);
         projector.load_state_dict(TinyWeights.Under("llm.vision_projector."), strict: true);
         projector.eval();
         return projector;
@@ -125,5 +125,14 @@ public class ClipVisionTowerTests(ITestOutputHelper output)
         // Measured on CPU (libtorch 2.10): max_rel 9.6e-3 (max_abs 3.4e-2); bf16 keeps 8 significant bits.
         // The bound leaves about 2× headroom over that measurement.
         TensorAssert.Close(Golden.Get("clip_hidden_state_sel"), features, 2e-2, "bf16 clip_hidden_state_sel");
+
+        using var projector = LoadProjector();
+        projector.to(ScalarType.BFloat16);
+        var projected = projector.call(features);
+        Assert.Equal(ScalarType.BFloat16, projected.dtype);
+        (abs, rel) = TensorAssert.Diff(Golden.Get("image_features_projected"), projected);
+        output.WriteLine($"bf16 image_features_projected: max_abs {abs:E3} max_rel {rel:E3}");
+        // Measured on CPU: max_rel 6.7e-3 (max_abs 1.8e-2); same bound.
+        TensorAssert.Close(Golden.Get("image_features_projected"), projected, 2e-2, "bf16 image_features_projected");
     }
 }
