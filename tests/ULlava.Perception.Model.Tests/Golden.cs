@@ -7,8 +7,20 @@ namespace ULlava.Perception.Model.Tests;
 /// <summary>The reference tensors of golden_image/golden_video.safetensors, loaded once per test run.</summary>
 public static class Golden
 {
-    private static readonly Lazy<Dictionary<string, Tensor>> ImageTensors = new(() => Safetensors.LoadStateDict(Fixtures.GoldenImage));
-    private static readonly Lazy<Dictionary<string, Tensor>> VideoTensors = new(() => Safetensors.LoadStateDict(Fixtures.GoldenVideo));
+    private static readonly Lazy<Dictionary<string, Tensor>> ImageTensors = new(() => LoadShared(Fixtures.GoldenImage));
+    private static readonly Lazy<Dictionary<string, Tensor>> VideoTensors = new(() => LoadShared(Fixtures.GoldenVideo));
+
+    /// <summary>
+    /// Loads a safetensors file outside any dispose scope: the first caller may sit inside a test's
+    /// NewDisposeScope, which would otherwise dispose tensors that every later test shares.
+    /// </summary>
+    public static Dictionary<string, Tensor> LoadShared(string path)
+    {
+        using var scope = NewDisposeScope();
+        var tensors = Safetensors.LoadStateDict(path);
+        foreach (var t in tensors.Values) t.DetachFromDisposeScope();
+        return tensors;
+    }
 
     /// <summary>A golden tensor by its name in golden.json (shared: do not dispose).</summary>
     public static Tensor Get(string name)
