@@ -3,6 +3,7 @@ using ULlava.Cli.Commands;
 
 var commands = new (string Name, string Usage, string Summary, Func<ArgReader, int> Run)[]
 {
+    ("node", NodeCommand.Usage, "the perception node (default: bundled sample video and model)", NodeCommand.Run),
     ("render-sample", RenderSampleCommand.Usage, "render the bundled sample video (moving coloured shapes)", RenderSampleCommand.Run),
 };
 
