@@ -6,8 +6,9 @@ using static TorchSharp.torch;
 namespace ULlava.Perception.Model.Heads;
 
 /// <summary>
-/// u-LLaVA's <c>det_decoder</c>: Linear(d, d) → ReLU → Linear(d, d/2) → ReLU → Linear(d/2, 4) → sigmoid (keys <c>0</c>, <c>2</c>, <c>4</c>),
-/// mapping a [LOC] embedding to a normalised xyxy box on the white-padded square image.
+/// u-LLaVA's <c>det_decoder</c>: Linear(d, d) → ReLU → Linear(d, d/2) → ReLU → Linear(d/2, 4) (keys <c>0</c>, <c>2</c>, <c>4</c>),
+/// mapping a [LOC] embedding to a normalised xyxy box on the white-padded square image. There is no output
+/// activation: the reference's det_boxes_raw are the last Linear's values (a sigmoid misses them by ~0.4).
 /// </summary>
 public sealed class DetDecoder : nn.Module<Tensor, Tensor>
 {
@@ -29,12 +30,12 @@ public sealed class DetDecoder : nn.Module<Tensor, Tensor>
     /// <summary>Copies <c>prefix + {0,2,4}.*</c> (prefix <c>det_decoder.</c> in a u-LLaVA checkpoint).</summary>
     public void LoadWeights(IReadOnlyDictionary<string, Tensor> stateDict, string prefix) => StateDictCopy.Into(this, stateDict, prefix);
 
-    /// <summary>…×d [LOC] embeddings → …×4 boxes (x0, y0, x1, y1) in [0, 1] of the padded square.</summary>
+    /// <summary>…×d [LOC] embeddings → …×4 boxes (x0, y0, x1, y1) normalised to the padded square (unclamped).</summary>
     public override Tensor forward(Tensor locEmbeddings)
     {
         using var scope = NewDisposeScope();
         var x = nn.functional.relu(fc1.forward(locEmbeddings));
         x = nn.functional.relu(fc2.forward(x));
-        return fc3.forward(x).sigmoid().MoveToOuterDisposeScope();
+        return fc3.forward(x).MoveToOuterDisposeScope();
     }
 }
