@@ -1,0 +1,82 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ULlava.Perception.Model.Sam;
+
+/// <summary>
+/// Image-encoder multi-head attention (<c>qkv</c>, <c>proj</c>) with decomposed relative positions
+/// (<c>rel_pos_h</c>, <c>rel_pos_w</c>) over a B×H×W×C grid, as in Meta's ImageEncoderViT.
+/// </summary>
+public sealed class RelPosAttention : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear qkv;
+    private readonly Linear proj;
+    private readonly Parameter? rel_pos_h;
+    private readonly Parameter? rel_pos_w;
+    private readonly long numHeads;
+    private readonly double scale;
+
+    /// <param name="inputSize">grid side the relative tables are sized for (window size, or the full grid for global blocks)</param>
+    public RelPosAttention(long dim, long numHeads, bool qkvBias, bool useRelPos, long inputSize, Device? device = null)
+        : base(nameof(RelPosAttention))
+    {
+        this.numHeads = numHeads;
+        long headDim = dim / numHeads;
+        scale = Math.Pow(headDim, -0.5);
+        qkv = nn.Linear(dim, dim * 3, hasBias: qkvBias, device: device);
+        proj = nn.Linear(dim, dim, device: device);
+        if (useRelPos)
+        {
+            rel_pos_h = new Parameter(zeros(2 * inputSize - 1, headDim, device: device));
+            rel_pos_w = new Parameter(zeros(2 * inputSize - 1, headDim, device: device));
+        }
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        long b = x.shape[0], h = x.shape[1], w = x.shape[2];
+        // qkv: 3 × (B·heads) × HW × headDim
+        var qkvOut = qkv.forward(x).reshape(b, h * w, 3, numHeads, -1).permute(2, 0, 3, 1, 4);
+        var parts = qkvOut.reshape(3, b * numHeads, h * w, -1).unbind(0);
+        Tensor q = parts[0], k = parts[1], v = parts[2];
+        var attn = matmul(q * scale, k.transpose(-2, -1));
+        if (rel_pos_h is not null && rel_pos_w is not null)
+            attn = AddDecomposedRelPos(attn, q, rel_pos_h, rel_pos_w, h, w);
+        attn = attn.softmax(-1);
+        var y = matmul(attn, v).view(b, numHeads, h, w, -1).permute(0, 2, 3, 1, 4).reshape(b, h, w, -1);
+        return proj.forward(y).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Relative positional table for q_size × k_size, linearly resampled when the stored table length differs.</summary>
+    internal static Tensor GetRelPos(long qSize, long kSize, Tensor relPos)
+    {
+        long maxRelDist = 2 * Math.Max(qSize, kSize) - 1;
+        var table = relPos;
+        if (relPos.shape[0] != maxRelDist)
+        {
+            table = nn.functional.interpolate(relPos.reshape(1, relPos.shape[0], -1).permute(0, 2, 1),
+                    size: new[] { maxRelDist }, mode: InterpolationMode.Linear)
+                .reshape(-1, maxRelDist).permute(1, 0);
+        }
+        double qScale = Math.Max((double)kSize / qSize, 1.0);
+        double kScale = Math.Max((double)qSize / kSize, 1.0);
+        var qCoords = arange(qSize, dtype: ScalarType.Float32, device: relPos.device).unsqueeze(1) * qScale;
+        var kCoords = arange(kSize, dtype: ScalarType.Float32, device: relPos.device).unsqueeze(0) * kScale;
+        var relative = (qCoords - kCoords + (kSize - 1) * kScale).to_type(ScalarType.Int64);
+        return table.index_select(0, relative.flatten()).view(qSize, kSize, -1);
+    }
+
+    internal static Tensor AddDecomposedRelPos(Tensor attn, Tensor q, Tensor relPosH, Tensor relPosW, long h, long w)
+    {
+        var rh = GetRelPos(h, h, relPosH);
+        var rw = GetRelPos(w, w, relPosW);
+        long b = q.shape[0], dim = q.shape[2];
+        var rq = q.reshape(b, h, w, dim);
+        var relH = einsum("bhwc,hkc->bhwk", rq, rh);
+        var relW = einsum("bhwc,wkc->bhwk", rq, rw);
+        return (attn.view(b, h, w, h, w) + relH.unsqueeze(-1) + relW.unsqueeze(-2)).view(b, h * w, h * w);
+    }
+}
