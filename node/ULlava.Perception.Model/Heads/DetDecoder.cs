@@ -1,3 +1,4 @@
+using ULlava.Perception.Model.Loading;
 using TorchSharp;
 using TorchSharp.Modules;
 using ULlava.Perception.Model.Sam;

@@ -41,7 +41,7 @@ public static class CheckpointWeights
             {
                 part = file.EndsWith(".safetensors", StringComparison.Ordinal)
                     ? Safetensors.LoadStateDict(file)
-                    : PyTorchUnpickler.UnpickleStateDict(file).ToDictionary(kv => (string)kv.Key, kv => (Tensor)kv.Value!);
+                    : StateDictCopy.ReadPyTorch(file);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

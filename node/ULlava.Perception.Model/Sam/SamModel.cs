@@ -1,3 +1,4 @@
+using ULlava.Perception.Model.Loading;
 using TorchSharp;
 using ULlava.Perception.Model.Config;
 using static TorchSharp.torch;

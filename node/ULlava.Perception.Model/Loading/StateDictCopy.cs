@@ -2,7 +2,7 @@ using System.Collections;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ULlava.Perception.Model.Sam;
+namespace ULlava.Perception.Model.Loading;
 
 /// <summary>Copies checkpoint tensors into a module by key, failing on anything missing, unexpected or mis-shaped.</summary>
 public static class StateDictCopy
@@ -15,23 +15,35 @@ public static class StateDictCopy
     public static int Into(nn.Module module, IReadOnlyDictionary<string, Tensor> source, string prefix = "")
     {
         var targets = module.state_dict();
-        var missing = targets.Keys.Where(k => !source.ContainsKey(prefix + k)).ToList();
-        var unexpected = source.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && !targets.ContainsKey(k[prefix.Length..])).ToList();
-        if (missing.Count > 0 || unexpected.Count > 0)
-            throw new InvalidDataException(
-                $"state dict does not match {module.GetName()} under '{prefix}': missing [{string.Join(", ", missing.Take(8))}]" +
-                $"{(missing.Count > 8 ? $" (+{missing.Count - 8})" : "")}, unexpected [{string.Join(", ", unexpected.Take(8))}]" +
-                $"{(unexpected.Count > 8 ? $" (+{unexpected.Count - 8})" : "")}");
+        var problems = new List<string>();
+        foreach (var (name, target) in targets)
+        {
+            if (!source.TryGetValue(prefix + name, out var src)) problems.Add($"missing tensor '{prefix}{name}' (expected shape [{Shape(target)}])");
+            else if (!src.shape.SequenceEqual(target.shape)) problems.Add($"tensor '{prefix}{name}' has shape [{Shape(src)}], expected [{Shape(target)}]");
+            else if (target.is_floating_point() && !src.is_floating_point()) problems.Add($"tensor '{prefix}{name}' has dtype {src.dtype}, expected a floating-point tensor");
+        }
+        foreach (var key in source.Keys)
+        {
+            if (key.StartsWith(prefix, StringComparison.Ordinal) && !targets.ContainsKey(key[prefix.Length..]))
+                problems.Add($"unexpected tensor '{key}' [{Shape(source[key])}]");
+        }
+        if (problems.Count > 0)
+        {
+            var message = new System.Text.StringBuilder($"the checkpoint does not match {module.GetName()} under '{prefix}' ({problems.Count} problem(s)):");
+            foreach (var p in problems.Take(20)) message.Append("\n  ").Append(p);
+            if (problems.Count > 20) message.Append($"\n  ... and {problems.Count - 20} more");
+            throw new InvalidDataException(message.ToString());
+        }
         using var noGrad = no_grad();
         foreach (var (name, target) in targets)
         {
-            var src = source[prefix + name];
-            if (!src.shape.SequenceEqual(target.shape))
-                throw new InvalidDataException($"{prefix}{name}: checkpoint shape [{string.Join(",", src.shape)}], model expects [{string.Join(",", target.shape)}]");
-            target.copy_(src);
+            using var scope = NewDisposeScope();
+            target.copy_(source[prefix + name].to(target.dtype, target.device));
         }
         return targets.Count;
     }
+
+    private static string Shape(Tensor t) => string.Join(",", t.shape);
 
     /// <summary>Reads a PyTorch state-dict pickle (.pth/.bin) into a name → tensor map.</summary>
     public static Dictionary<string, Tensor> ReadPyTorch(string path)
