@@ -3,7 +3,7 @@ using System.Text;
 namespace ULlava.Perception.Model.Tokenization;
 
 /// <summary>
-/// Writes a minimal SentencePiece ModelProto (sentencepiece_model.proto) so that Microsoft.ML.Tokenizers can run a
+/// Reads the pieces of, and writes, a minimal SentencePiece ModelProto (sentencepiece_model.proto) so that Microsoft.ML.Tokenizers can run a
 /// vocabulary that came from tokenizer.json: the library only reads SentencePiece models, and its ModelProto type is
 /// internal, so we serialise the few fields it reads by hand (protobuf wire format: varints and length-delimited).
 /// </summary>
@@ -55,6 +55,94 @@ internal static class SentencePieceModelProto
         }
 
         return model.ToArray();
+    }
+
+    /// <summary>
+    /// The pieces of a serialised ModelProto, in id order: the id → piece table comes from the model itself rather
+    /// than the library's Vocabulary, which (for Unigram models) leaves byte pieces out.
+    /// </summary>
+    internal static List<Piece> ReadPieces(ReadOnlySpan<byte> model)
+    {
+        var pieces = new List<Piece>();
+        var i = 0;
+        while (i < model.Length)
+        {
+            var (field, wire) = ReadTag(model, ref i);
+            if (field == 1 && wire == 2)
+            {
+                var length = checked((int)ReadVarint(model, ref i));
+                var body = model.Slice(i, length);
+                i += body.Length;
+                string text = "";
+                var score = 0f;
+                var type = PieceType.Normal;
+                var j = 0;
+                while (j < body.Length)
+                {
+                    var (f, w) = ReadTag(body, ref j);
+                    if (f == 1 && w == 2)
+                    {
+                        var len = checked((int)ReadVarint(body, ref j));
+                        text = Encoding.UTF8.GetString(body.Slice(j, len));
+                        j += len;
+                    }
+                    else if (f == 2 && w == 5)
+                    {
+                        score = BitConverter.ToSingle(body.Slice(j, 4));
+                        j += 4;
+                    }
+                    else if (f == 3 && w == 0)
+                    {
+                        type = (PieceType)ReadVarint(body, ref j);
+                    }
+                    else
+                    {
+                        Skip(body, ref j, w);
+                    }
+                }
+                pieces.Add(new Piece(text, score, type));
+            }
+            else
+            {
+                Skip(model, ref i, wire);
+            }
+        }
+        return pieces;
+    }
+
+    private static (int Field, int Wire) ReadTag(ReadOnlySpan<byte> s, ref int i)
+    {
+        var tag = ReadVarint(s, ref i);
+        return ((int)(tag >> 3), (int)(tag & 7));
+    }
+
+    private static ulong ReadVarint(ReadOnlySpan<byte> s, ref int i)
+    {
+        ulong v = 0;
+        for (var shift = 0; shift < 64; shift += 7)
+        {
+            if (i >= s.Length) throw new InvalidDataException("truncated SentencePiece model");
+            var b = s[i++];
+            v |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80) return v;
+        }
+        throw new InvalidDataException("bad varint in SentencePiece model");
+    }
+
+    private static void Skip(ReadOnlySpan<byte> s, ref int i, int wire)
+    {
+        switch (wire)
+        {
+            case 0: ReadVarint(s, ref i); break;
+            case 1: i += 8; break;
+            case 2:
+                var length = checked((int)ReadVarint(s, ref i)); // read before adding: "i +=" would use the old i
+                i += length;
+                break;
+            case 5: i += 4; break;
+            default: throw new InvalidDataException($"unsupported protobuf wire type {wire} in SentencePiece model");
+        }
+        if (i > s.Length) throw new InvalidDataException("truncated SentencePiece model");
     }
 
     private static void WriteVarint(Stream s, ulong v)

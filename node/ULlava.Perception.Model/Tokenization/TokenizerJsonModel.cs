@@ -5,7 +5,7 @@ namespace ULlava.Perception.Model.Tokenization;
 
 /// <summary>
 /// A Hugging Face fast-tokenizer file (tokenizer.json) turned into what <see cref="ULlavaTokenizer"/> runs:
-/// a SentencePiece model for the library (BPE from vocab + merges, or Unigram from [piece, score] pairs),
+/// a SentencePiece BPE model for the library (from vocab + merges),
 /// the added tokens, and the dummy-prefix rule its Metaspace pre-tokenizer or Prepend normalizer states.
 /// </summary>
 internal sealed partial class TokenizerJsonModel
@@ -33,26 +33,13 @@ internal sealed partial class TokenizerJsonModel
                 added.Add(TokenizerConfigFiles.ReadAddedToken(e, e.GetProperty("id").GetInt32()));
 
         var byteFallback = model.TryGetProperty("byte_fallback", out var bf) && bf.ValueKind == JsonValueKind.True;
-        string? unk = null;
-        List<(string Piece, float Score)> pieces;
-        SentencePieceModelProto.ModelType modelType;
-        if (type == "BPE" || (type is null && model.TryGetProperty("merges", out _)))
-        {
-            modelType = SentencePieceModelProto.ModelType.Bpe;
-            pieces = BpePieces(model, path);
-            if (model.TryGetProperty("unk_token", out var u) && u.ValueKind == JsonValueKind.String) unk = u.GetString();
-        }
-        else if (type == "Unigram")
-        {
-            modelType = SentencePieceModelProto.ModelType.Unigram;
-            pieces = model.GetProperty("vocab").EnumerateArray()
-                .Select(p => (p[0].GetString() ?? "", (float)p[1].GetDouble())).ToList();
-            if (model.TryGetProperty("unk_id", out var u) && u.ValueKind == JsonValueKind.Number) unk = pieces[u.GetInt32()].Piece;
-        }
-        else
-        {
-            throw new NotSupportedException($"{path}: model type '{type}' is not a SentencePiece-style model (expected BPE or Unigram)");
-        }
+        // LLaMA's SentencePiece model is BPE. Unigram is left out on purpose: Microsoft.ML.Tokenizers 2.0.1 maps
+        // byte-fallback bytes to wrong ids in its Unigram model (it offsets them from the last byte piece).
+        if (type != "BPE" && !(type is null && model.TryGetProperty("merges", out _)))
+            throw new NotSupportedException($"{path}: model type '{type}' is not supported (expected a BPE model with vocab and merges)");
+
+        var pieces = BpePieces(model, path);
+        var unk = model.TryGetProperty("unk_token", out var u) && u.ValueKind == JsonValueKind.String ? u.GetString() : null;
 
         var bos = BosFromPostProcessor(root);
         var index = pieces.Select((p, i) => (p.Piece, i)).ToDictionary(x => x.Piece, x => x.i, StringComparer.Ordinal);
@@ -79,7 +66,7 @@ internal sealed partial class TokenizerJsonModel
 
         return new TokenizerJsonModel
         {
-            SentencePieceModel = SentencePieceModelProto.Write(proto, modelType, byteFallback, unkId, bosId, eosId),
+            SentencePieceModel = SentencePieceModelProto.Write(proto, SentencePieceModelProto.ModelType.Bpe, byteFallback, unkId, bosId, eosId),
             Added = added,
             Prefix = PrefixScheme(root),
             Bos = bos,

@@ -25,14 +25,15 @@ public sealed class ULlavaTokenizer
     private readonly AddedToken[] _splitterTokens;    // group i+1 of the splitter matches _splitterTokens[i]
     private readonly short[] _byteOfId;                // -1, or the byte a "<0xXX>" token stands for
 
-    private ULlavaTokenizer(SentencePieceTokenizer model, IEnumerable<AddedToken> added, DummyPrefixScheme prefix,
+    private ULlavaTokenizer(SentencePieceTokenizer model, IReadOnlyList<string> basePieces, IEnumerable<AddedToken> added, DummyPrefixScheme prefix,
         string bos, string eos, string unk, string? pad, string source)
     {
         _model = model;
         Prefix = prefix;
         Source = source;
 
-        _tokenToId = new Dictionary<string, int>(model.Vocabulary, StringComparer.Ordinal);
+        _tokenToId = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < basePieces.Count; i++) _tokenToId.TryAdd(basePieces[i], i);
         _addedById = new Dictionary<int, AddedToken>();
         foreach (var a in added)
         {
@@ -40,9 +41,9 @@ public sealed class ULlavaTokenizer
             _tokenToId[a.Content] = a.Id;
         }
 
-        VocabSize = Math.Max(model.Vocabulary.Values.DefaultIfEmpty(-1).Max(), _addedById.Keys.DefaultIfEmpty(-1).Max()) + 1;
+        VocabSize = Math.Max(basePieces.Count, _addedById.Keys.DefaultIfEmpty(-1).Max() + 1);
         _pieces = new string[VocabSize];
-        foreach (var (piece, id) in model.Vocabulary) _pieces[id] = piece;
+        for (var i = 0; i < basePieces.Count; i++) _pieces[i] = basePieces[i];
         foreach (var (id, a) in _addedById) _pieces[id] = a.Content;
         for (var i = 0; i < _pieces.Length; i++)
             if (_pieces[i] is null) throw new InvalidDataException($"{source}: no token has id {i} (ids must be contiguous)");
@@ -97,12 +98,11 @@ public sealed class ULlavaTokenizer
         var config = TokenizerConfigFiles.Read(folder);
         if (File.Exists(spModel))
         {
-            SentencePieceTokenizer model;
-            using (var stream = File.OpenRead(spModel))
-                model = SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false);
+            var bytes = File.ReadAllBytes(spModel);
+            var model = CreateModel(bytes);
             var prefix = config.Legacy == true ? DummyPrefixScheme.AlwaysUnconditional
                 : model.AddDummyPrefix ? DummyPrefixScheme.First : DummyPrefixScheme.Never;
-            return Build(model, config.Added.Values, prefix,
+            return Build(model, bytes, config.Added.Values, prefix,
                 config.Bos ?? model.BeginningOfSentenceToken, config.Eos ?? model.EndOfSentenceToken,
                 config.Unk ?? model.UnknownToken, config.Pad, "tokenizer.model");
         }
@@ -110,14 +110,12 @@ public sealed class ULlavaTokenizer
         if (File.Exists(fast))
         {
             var json = TokenizerJsonModel.Read(fast);
-            SentencePieceTokenizer model;
-            using (var stream = new MemoryStream(json.SentencePieceModel))
-                model = SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false);
+            var model = CreateModel(json.SentencePieceModel);
             var added = json.Added.ToDictionary(a => a.Content, StringComparer.Ordinal);
             foreach (var a in config.Added.Values) added.TryAdd(a.Content, a);
             // u-LLaVA always adds [PAD]; a tokenizer.json alone does not say it is the pad token.
             var pad = config.Pad ?? json.Pad ?? (added.ContainsKey(ULlavaTokens.Pad) ? ULlavaTokens.Pad : null);
-            return Build(model, added.Values, json.Prefix, config.Bos ?? json.Bos ?? model.BeginningOfSentenceToken,
+            return Build(model, json.SentencePieceModel, added.Values, json.Prefix, config.Bos ?? json.Bos ?? model.BeginningOfSentenceToken,
                 config.Eos ?? model.EndOfSentenceToken, config.Unk ?? json.Unk ?? model.UnknownToken, pad, "tokenizer.json");
         }
 
@@ -127,14 +125,23 @@ public sealed class ULlavaTokenizer
     }
 
     // bos/eos/unk are split out of the text like the added tokens (HF never lets "<s>" in text reach SentencePiece).
-    private static ULlavaTokenizer Build(SentencePieceTokenizer model, IEnumerable<AddedToken> added, DummyPrefixScheme prefix,
-        string bos, string eos, string unk, string? pad, string source)
+    private static ULlavaTokenizer Build(SentencePieceTokenizer model, byte[] modelBytes, IEnumerable<AddedToken> added,
+        DummyPrefixScheme prefix, string bos, string eos, string unk, string? pad, string source)
     {
+        var pieces = SentencePieceModelProto.ReadPieces(modelBytes).Select(p => p.Text).ToList();
         var all = added.ToDictionary(a => a.Content, StringComparer.Ordinal);
         foreach (var name in new[] { bos, eos, unk })
-            if (!all.ContainsKey(name) && model.Vocabulary.TryGetValue(name, out var id))
-                all[name] = new AddedToken(name, id);
-        return new ULlavaTokenizer(model, all.Values, prefix, bos, eos, unk, pad, source);
+        {
+            var id = pieces.IndexOf(name);
+            if (!all.ContainsKey(name) && id >= 0) all[name] = new AddedToken(name, id);
+        }
+        return new ULlavaTokenizer(model, pieces, all.Values, prefix, bos, eos, unk, pad, source);
+    }
+
+    private static SentencePieceTokenizer CreateModel(byte[] modelBytes)
+    {
+        using var stream = new MemoryStream(modelBytes, writable: false);
+        return SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false);
     }
 
     /// <summary>Token ids of <paramref name="text"/>, with BOS first when <paramref name="addBos"/>; "" gives [BOS].</summary>
