@@ -30,7 +30,7 @@ public sealed class LlamaForCausalLM : nn.Module<LlamaInput, LlamaOutput>
 
     public LlamaModel Model => model;
 
-    /// <summary>Forces an attention kernel; null: <see cref="LlamaAttention.DefaultKernel"/> for the weights' device and dtype.</summary>
+    /// <summary>Forces an attention kernel; null: <see cref="LlamaAttention.DefaultKernel"/> per pass (device, dtype, query count).</summary>
     public AttentionKernel? Kernel { get; set; }
 
     public ScalarType DType => lm_head.weight!.dtype;
@@ -55,7 +55,7 @@ public sealed class LlamaForCausalLM : nn.Module<LlamaInput, LlamaOutput>
         };
         if (embeds.dim() != 3 || embeds.shape[1] == 0)
             throw new ArgumentException($"inputs must be [B,T,H] with T ≥ 1, got [{string.Join(",", embeds.shape)}]", nameof(input));
-        var hidden = model.forward(embeds, input.Cache, Kernel ?? LlamaAttention.DefaultKernel(Device, DType));
+        var hidden = model.forward(embeds, input.Cache, Kernel);
         Tensor? logits = input.Logits switch
         {
             LogitsPositions.All => lm_head.forward(hidden),

@@ -32,9 +32,9 @@ public sealed class LlamaModel : nn.Module
 
     /// <summary>
     /// inputs_embeds [B,T,H] → final-norm hidden states [B,T,H]. With a cache the tokens sit after its valid positions and
-    /// their keys/values are appended to it.
+    /// their keys/values are appended to it. <paramref name="kernel"/> null: <see cref="LlamaAttention.DefaultKernel"/>.
     /// </summary>
-    public Tensor forward(Tensor inputsEmbeds, KvCache? cache, AttentionKernel kernel)
+    public Tensor forward(Tensor inputsEmbeds, KvCache? cache, AttentionKernel? kernel = null)
     {
         using var scope = NewDisposeScope();
         var weight = embed_tokens.weight!;
@@ -61,8 +61,9 @@ public sealed class LlamaModel : nn.Module
             allowed = keyPos <= queryPos;
         }
 
+        var attention = kernel ?? LlamaAttention.DefaultKernel(hidden.device, hidden.dtype, t);
         foreach (var layer in layers)
-            hidden = layer.forward(hidden, cos, sin, allowed, cache, kernel);
+            hidden = layer.forward(hidden, cos, sin, allowed, cache, attention);
         cache?.Advance((int)t);
         return norm.forward(hidden).MoveToOuterDisposeScope();
     }
