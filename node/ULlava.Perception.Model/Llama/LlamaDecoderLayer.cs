@@ -1,0 +1,44 @@
+using TorchSharp;
+using ULlava.Perception.Model.Config;
+using static TorchSharp.torch;
+
+namespace ULlava.Perception.Model.Llama;
+
+/// <summary>Pre-norm decoder block: x + attn(norm(x)), then x + mlp(norm(x)).</summary>
+public sealed class LlamaDecoderLayer : nn.Module
+{
+    private readonly LlamaAttention self_attn;
+    private readonly LlamaMlp mlp;
+    private readonly LlamaRmsNorm input_layernorm;
+    private readonly LlamaRmsNorm post_attention_layernorm;
+
+    public LlamaDecoderLayer(LlamaConfig config, int layerIndex, Device? device = null, ScalarType? dtype = null)
+        : base($"layers.{layerIndex}")
+    {
+        self_attn = new LlamaAttention(config, layerIndex, device, dtype);
+        mlp = new LlamaMlp(config, device, dtype);
+        input_layernorm = new LlamaRmsNorm(config.HiddenSize, config.RmsNormEps, device, dtype, "input_layernorm");
+        post_attention_layernorm = new LlamaRmsNorm(config.HiddenSize, config.RmsNormEps, device, dtype, "post_attention_layernorm");
+        RegisterComponents();
+    }
+
+    public Tensor forward(Tensor hidden, Tensor cos, Tensor sin, Tensor? allowed, KvCache? cache, AttentionKernel kernel)
+    {
+        using var scope = NewDisposeScope();
+        var h = hidden + self_attn.forward(input_layernorm.forward(hidden), cos, sin, allowed, cache, kernel);
+        h = h + mlp.forward(post_attention_layernorm.forward(h));
+        return h.MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            self_attn.Dispose();
+            mlp.Dispose();
+            input_layernorm.Dispose();
+            post_attention_layernorm.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,82 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using ULlava.Perception.Model.Config;
+using static TorchSharp.torch;
+
+namespace ULlava.Perception.Model.Llama;
+
+/// <summary>The LLaMA trunk (HF <c>LlamaModel</c>): token embedding, decoder layers, final RMSNorm.</summary>
+public sealed class LlamaModel : nn.Module
+{
+    private readonly Embedding embed_tokens;
+    private readonly ModuleList<LlamaDecoderLayer> layers;
+    private readonly LlamaRmsNorm norm;
+    private readonly LlamaRotaryEmbedding _rotary;
+
+    public LlamaModel(LlamaConfig config, Device? device = null, ScalarType? dtype = null, string name = "model") : base(name)
+    {
+        Config = config;
+        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize, device: device, dtype: dtype);
+        layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers)
+            .Select(i => new LlamaDecoderLayer(config, i, device, dtype)).ToArray());
+        norm = new LlamaRmsNorm(config.HiddenSize, config.RmsNormEps, device, dtype, "norm");
+        _rotary = new LlamaRotaryEmbedding(config);
+        RegisterComponents();
+    }
+
+    public LlamaConfig Config { get; }
+
+    public Embedding EmbedTokens => embed_tokens;
+
+    public LlamaRotaryEmbedding Rotary => _rotary;
+
+    /// <summary>
+    /// inputs_embeds [B,T,H] → final-norm hidden states [B,T,H]. With a cache the tokens sit after its valid positions and
+    /// their keys/values are appended to it. <paramref name="kernel"/> null: <see cref="LlamaAttention.DefaultKernel"/>.
+    /// </summary>
+    public Tensor forward(Tensor inputsEmbeds, KvCache? cache, AttentionKernel? kernel = null)
+    {
+        using var scope = NewDisposeScope();
+        var weight = embed_tokens.weight!;
+        var hidden = inputsEmbeds.to(weight.dtype, weight.device);
+        long b = hidden.shape[0], t = hidden.shape[1];
+        int past = cache?.Length ?? 0;
+        if (cache is not null)
+        {
+            if (cache.Layers != layers.Count) throw new ArgumentException($"cache has {cache.Layers} layers, model {layers.Count}");
+            if (cache.DType != hidden.dtype)
+                throw new ArgumentException($"cache holds {cache.DType}, model computes in {hidden.dtype}: create it with CreateCache");
+            if (past + t > cache.MaxLength)
+                throw new InvalidOperationException($"KV cache full: {past} + {t} positions exceed its {cache.MaxLength}");
+        }
+
+        var positions = arange(past, past + t, dtype: ScalarType.Int64, device: hidden.device).unsqueeze(0).expand(b, t);
+        var (cos, sin) = _rotary.Forward(positions, past + t, hidden.dtype);
+        // A single new token may see every cached position; longer blocks need the causal mask (bottom-right aligned).
+        Tensor? allowed = null;
+        if (t > 1)
+        {
+            var keyPos = arange(past + t, dtype: ScalarType.Int64, device: hidden.device).unsqueeze(0);
+            var queryPos = arange(past, past + t, dtype: ScalarType.Int64, device: hidden.device).unsqueeze(1);
+            allowed = keyPos <= queryPos;
+        }
+
+        var attention = kernel ?? LlamaAttention.DefaultKernel(hidden.device, hidden.dtype, t);
+        foreach (var layer in layers)
+            hidden = layer.forward(hidden, cos, sin, allowed, cache, attention);
+        cache?.Advance((int)t);
+        return norm.forward(hidden).MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            embed_tokens.Dispose();
+            foreach (var layer in layers) layer.Dispose();
+            layers.Dispose();
+            norm.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,134 @@
+using TorchSharp;
+using ULlava.Perception.Model.Config;
+using static TorchSharp.torch;
+
+namespace ULlava.Perception.Model.Llama;
+
+/// <summary>
+/// Rotary position embedding with Hugging Face's rope_scaling variants (default, linear, dynamic NTK, llama3).
+/// Not a module: it has no weights (HF's inv_freq is a non-persistent buffer), so nothing lands in the state dict.
+/// </summary>
+public sealed class LlamaRotaryEmbedding
+{
+    private readonly int _dim;
+    private readonly double _base;
+    private readonly RopeScalingConfig? _scaling;
+    private readonly long _originalMaxPositions;
+    // Frequencies that do not depend on the sequence length (all but dynamic NTK), float32 on the CPU.
+    private readonly float[]? _fixedInvFreq;
+
+    public LlamaRotaryEmbedding(LlamaConfig config)
+    {
+        _dim = config.HeadDim;
+        _base = config.RopeTheta;
+        _scaling = config.RopeScaling;
+        _originalMaxPositions = _scaling?.OriginalMaxPositionEmbeddings ?? config.MaxPositionEmbeddings;
+        RopeType = _scaling?.Kind ?? "default";
+        if (RopeType is not ("default" or "linear" or "dynamic" or "llama3"))
+            throw new NotSupportedException($"rope_scaling type '{RopeType}' is not supported (default, linear, dynamic, llama3)");
+        if (RopeType != "dynamic") _fixedInvFreq = ComputeInvFreq(_originalMaxPositions);
+    }
+
+    public string RopeType { get; }
+
+    /// <summary>HF's attention_scaling: 1 for every supported rope type.</summary>
+    public double AttentionScaling => 1.0;
+
+    /// <summary>
+    /// The inverse frequencies [head_dim/2] (float32) used for a sequence of <paramref name="sequenceLength"/> positions.
+    /// Only dynamic NTK depends on the length: it enlarges the base once the length passes the original context.
+    /// </summary>
+    public float[] InverseFrequencies(long sequenceLength) =>
+        _fixedInvFreq is { } f ? (float[])f.Clone() : ComputeInvFreq(sequenceLength);
+
+    /// <summary>
+    /// cos and sin [B,T,head_dim] in <paramref name="dtype"/> for <paramref name="positions"/> [B,T] (integer or fractional).
+    /// <paramref name="sequenceLength"/> is the longest sequence these positions belong to (past + new tokens).
+    /// </summary>
+    /// <remarks>
+    /// Dynamic NTK differs from HF on purpose in one respect: HF keeps the largest length seen so far across calls, so its
+    /// output depends on earlier calls; here the scaling follows the length of the sequence being computed, which is what
+    /// HF gives for a single prefill-then-decode run and keeps a reused prefix cache equivalent to a fresh prefill.
+    /// </remarks>
+    public (Tensor Cos, Tensor Sin) Forward(Tensor positions, long sequenceLength, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var invFreq = tensor(InverseFrequencies(sequenceLength), dtype: ScalarType.Float32, device: positions.device);
+        // Float32 like HF (which also disables autocast here): the angle is the precision-critical part.
+        var freqs = positions.to_type(ScalarType.Float32).unsqueeze(-1) * invFreq;
+        var emb = cat(new[] { freqs, freqs }, -1);
+        var cos = emb.cos();
+        var sin = emb.sin();
+        if (AttentionScaling != 1.0)
+        {
+            cos = cos * AttentionScaling;
+            sin = sin * AttentionScaling;
+        }
+        return (cos.to_type(dtype).MoveToOuterDisposeScope(), sin.to_type(dtype).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Rotates query [B,heads,T,D] and key by cos/sin [B,T,D] (HF's apply_rotary_pos_emb, rotate_half convention).</summary>
+    public static (Tensor Query, Tensor Key) Apply(Tensor query, Tensor key, Tensor cos, Tensor sin)
+    {
+        using var scope = NewDisposeScope();
+        var c = cos.unsqueeze(1);
+        var s = sin.unsqueeze(1);
+        var q = query * c + RotateHalf(query) * s;
+        var k = key * c + RotateHalf(key) * s;
+        return (q.MoveToOuterDisposeScope(), k.MoveToOuterDisposeScope());
+    }
+
+    private static Tensor RotateHalf(Tensor x)
+    {
+        long half = x.shape[^1] / 2;
+        var x1 = x.narrow(-1, 0, half);
+        var x2 = x.narrow(-1, half, half);
+        return cat(new[] { -x2, x1 }, -1);
+    }
+
+    private float[] ComputeInvFreq(long sequenceLength)
+    {
+        double theta = _base;
+        if (RopeType == "dynamic")
+        {
+            double factor = _scaling!.Factor;
+            long seqLen = Math.Max(sequenceLength, _originalMaxPositions);
+            theta = _base * Math.Pow(factor * seqLen / _originalMaxPositions - (factor - 1), _dim / (_dim - 2.0));
+        }
+
+        // HF computes base ** (arange(0, dim, 2) / dim) and its reciprocal in float32: do the same so angles agree.
+        using var scope = NewDisposeScope();
+        var exponents = arange(0, _dim, 2, dtype: ScalarType.Int64).to_type(ScalarType.Float32) / _dim;
+        var invFreq = 1.0f / pow(full(1, theta, dtype: ScalarType.Float32), exponents);
+
+        switch (RopeType)
+        {
+            case "linear":
+                invFreq = invFreq / _scaling!.Factor;
+                break;
+            case "llama3":
+                invFreq = Llama3Scale(invFreq, _scaling!);
+                break;
+        }
+        return invFreq.data<float>().ToArray();
+    }
+
+    // transformers' _compute_llama3_parameters: long wavelengths are divided by factor, short ones kept, the band between smoothed.
+    private static Tensor Llama3Scale(Tensor invFreq, RopeScalingConfig s)
+    {
+        double factor = s.Factor;
+        double low = s.LowFreqFactor ?? throw new InvalidDataException("llama3 rope_scaling needs low_freq_factor");
+        double high = s.HighFreqFactor ?? throw new InvalidDataException("llama3 rope_scaling needs high_freq_factor");
+        double oldContext = s.OriginalMaxPositionEmbeddings
+            ?? throw new InvalidDataException("llama3 rope_scaling needs original_max_position_embeddings");
+        double lowFreqWavelen = oldContext / low;
+        double highFreqWavelen = oldContext / high;
+
+        var wavelen = 2 * Math.PI / invFreq;
+        var scaled = where(wavelen > lowFreqWavelen, invFreq / factor, invFreq);
+        var smooth = (oldContext / wavelen - low) / (high - low);
+        var smoothed = (1 - smooth) * scaled / factor + smooth * scaled;
+        var isMedium = (wavelen < highFreqWavelen).logical_not().logical_and((wavelen > lowFreqWavelen).logical_not());
+        return where(isMedium, smoothed, scaled);
+    }
+}
