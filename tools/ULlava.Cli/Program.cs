@@ -29,3 +29,9 @@ catch (UsageException e)
     Console.Error.WriteLine($"ullava {command.Name}: {e.Message}\nusage: ullava {command.Usage}");
     return 2;
 }
+catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException or UnauthorizedAccessException or DllNotFoundException)
+{
+    // Bad input (a missing file, a checkpoint that does not match, an unusable device): one clear line, no stack.
+    Console.Error.WriteLine($"ullava {command.Name}: {e.Message}");
+    return 1;
+}

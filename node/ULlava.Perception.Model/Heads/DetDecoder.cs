@@ -1,7 +1,7 @@
 using ULlava.Perception.Model.Loading;
 using TorchSharp;
 using TorchSharp.Modules;
-using ULlava.Perception.Model.Sam;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace ULlava.Perception.Model.Heads;
@@ -13,19 +13,17 @@ namespace ULlava.Perception.Model.Heads;
 /// </summary>
 public sealed class DetDecoder : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear fc1;
-    private readonly Linear fc2;
-    private readonly Linear fc3;
+    // Sequential indices, not field names, are the checkpoint keys.
+    [ComponentName(Name = "0")] private readonly Linear fc1;
+    [ComponentName(Name = "2")] private readonly Linear fc2;
+    [ComponentName(Name = "4")] private readonly Linear fc3;
 
     public DetDecoder(long inDim, Device? device = null) : base(nameof(DetDecoder))
     {
         fc1 = nn.Linear(inDim, inDim, device: device);
         fc2 = nn.Linear(inDim, inDim / 2, device: device);
         fc3 = nn.Linear(inDim / 2, 4, device: device);
-        // Sequential indices, not field names, are the checkpoint keys.
-        register_module("0", fc1);
-        register_module("2", fc2);
-        register_module("4", fc3);
+        RegisterComponents();
     }
 
     /// <summary>Copies <c>prefix + {0,2,4}.*</c> (prefix <c>det_decoder.</c> in a u-LLaVA checkpoint).</summary>

@@ -1,7 +1,7 @@
 using ULlava.Perception.Model.Loading;
 using TorchSharp;
 using TorchSharp.Modules;
-using ULlava.Perception.Model.Sam;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace ULlava.Perception.Model.Heads;
@@ -12,16 +12,15 @@ namespace ULlava.Perception.Model.Heads;
 /// </summary>
 public sealed class TextProjector : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear fc1;
-    private readonly Linear fc2;
+    // Sequential indices, not field names, are the checkpoint keys.
+    [ComponentName(Name = "0")] private readonly Linear fc1;
+    [ComponentName(Name = "2")] private readonly Linear fc2;
 
     public TextProjector(long hiddenSize, long outDim, Device? device = null) : base(nameof(TextProjector))
     {
         fc1 = nn.Linear(hiddenSize, hiddenSize, device: device);
         fc2 = nn.Linear(hiddenSize, outDim, device: device);
-        // Sequential indices, not field names, are the checkpoint keys.
-        register_module("0", fc1);
-        register_module("2", fc2);
+        RegisterComponents();
     }
 
     /// <summary>Copies <c>prefix + 0.*</c> and <c>prefix + 2.*</c> (e.g. prefix <c>seg_projector.</c>).</summary>

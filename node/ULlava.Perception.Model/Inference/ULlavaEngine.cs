@@ -1,0 +1,346 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using TorchSharp;
+using ULlava.Perception.Core.Frames;
+using ULlava.Perception.Core.Inference;
+using ULlava.Perception.Model.Clip;
+using ULlava.Perception.Model.Config;
+using ULlava.Perception.Model.Heads;
+using ULlava.Perception.Model.Llama;
+using ULlava.Perception.Model.Loading;
+using ULlava.Perception.Model.Native;
+using ULlava.Perception.Model.Tokenization;
+using static TorchSharp.torch;
+
+namespace ULlava.Perception.Model.Inference;
+
+/// <summary>
+/// The inference API the node calls: encode a frame once (CLIP now, SAM only when a mask is needed, the prompt
+/// prefix KV once an instruction runs), then run any number of instructions on it. No threads, sockets or
+/// OpenCV here; one thread owns an engine and the frames it encoded.
+/// </summary>
+public sealed class ULlavaEngine : IInferenceEngine
+{
+    /// <summary>u-LLaVA's segmentation/grounding answer, teacher-forced up to the [LOC] token (the [tag] phrase after it cannot change either head: attention is causal).</summary>
+    public const string TemplateAnswer = "Sure. Mask: [SEG]; Location: [LOC]";
+
+    public const string DefaultCaptionQuestion = "Describe the image briefly.";
+
+    private readonly ULlavaEngineOptions options;
+    private readonly string templateText;
+    private readonly int imagePatchId, videoPatchId, imageEndId, segId, locId, tagId, tagEndId;
+
+    private ULlavaEngine(ULlavaEngineOptions options, ULlavaForCausalLM model, ULlavaTokenizer tokenizer, ClipImageProcessor processor, string identity)
+    {
+        this.options = options;
+        Model = model;
+        Tokenizer = tokenizer;
+        Processor = processor;
+        Template = ConversationTemplate.Sep2;
+        var ids = model.Config.LlmConfig.MmTokenIds;
+        imagePatchId = ids.ImagePatch;
+        videoPatchId = ids.VideoPatch;
+        imageEndId = ids.ImageEnd;
+        segId = model.Config.SegTokenIdx;
+        locId = model.Config.LocTokenIdx;
+        tagId = tokenizer.TryTokenToId(ULlavaTokens.TagBegin, out int t) ? t : -1;
+        tagEndId = tokenizer.TryTokenToId(ULlavaTokens.TagEnd, out int te) ? te : -1;
+        templateText = tokenizer.Decode(tokenizer.Encode(TemplateAnswer, addBos: false), skipSpecialTokens: true).Trim();
+        Identity = identity;
+        Description = $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(options.ModelDir))} sha256:{identity[..12]} on {model.Device} {model.DType}";
+    }
+
+    public ULlavaForCausalLM Model { get; }
+    public ULlavaTokenizer Tokenizer { get; }
+    public ClipImageProcessor Processor { get; }
+    public ConversationTemplate Template { get; }
+
+    /// <summary>SHA-256 over config.json and each weight file's name, size, first and last MiB.</summary>
+    public string Identity { get; }
+
+    public string Description { get; }
+
+    /// <summary>Loads a checkpoint folder strictly (every tensor present, nothing extra, shapes equal).</summary>
+    public static ULlavaEngine Load(ULlavaEngineOptions options)
+    {
+        var device = TorchRuntime.Initialize(options.LibTorchDir, options.Device);
+        var dtype = ParseDType(options.DType);
+        string dir = options.ModelDir;
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"model folder not found: {dir}");
+        var config = ULlavaConfig.Load(Path.Combine(dir, "config.json"));
+        var tokenizer = ULlavaTokenizer.FromFolder(dir);
+        string processorPath = Path.Combine(dir, "preprocessor_config.json");
+        var processor = File.Exists(processorPath) ? ClipImageProcessor.Load(processorPath) : new ClipImageProcessor(new ClipImageProcessorConfig());
+        if (tokenizer.VocabSize != config.LlmConfig.VocabSize)
+            throw new InvalidDataException($"{dir}: the tokenizer has {tokenizer.VocabSize} tokens but config.json's vocab_size is {config.LlmConfig.VocabSize}");
+
+        var model = new ULlavaForCausalLM(config);
+        var weights = CheckpointWeights.Load(dir);
+        try
+        {
+            StateDictCopy.Into(model, weights);
+        }
+        finally
+        {
+            foreach (var t in weights.Values) t.Dispose();
+        }
+        if (device.type != DeviceType.CPU) model.to(device);
+        if (dtype != ScalarType.Float32) model.to(dtype);
+        model.eval();
+        return new ULlavaEngine(options, model, tokenizer, processor, HashCheckpoint(dir));
+    }
+
+    public static ScalarType ParseDType(string name) => name switch
+    {
+        "float32" or "fp32" => ScalarType.Float32,
+        "bfloat16" or "bf16" => ScalarType.BFloat16,
+        "float16" or "fp16" => ScalarType.Float16,
+        _ => throw new ArgumentException($"dtype '{name}': expected float32, bfloat16 or float16"),
+    };
+
+    public IEncodedFrame Encode(Frame frame)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var rgb = tensor(frame.Rgb, new long[] { frame.Height, frame.Width, 3 }, ScalarType.Byte);
+        var pixels = Processor.Preprocess(rgb).to(Model.DType, Model.Device);
+        var features = Model.VisionTower.forward(pixels);
+        var projected = Model.Projector.forward(features);
+        return new EncodedFrame(frame.Stamp, frame.Width, frame.Height, rgb.MoveToOuterDisposeScope(), features.MoveToOuterDisposeScope(),
+                                projected.MoveToOuterDisposeScope(), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    public InstructionAnswer Run(IEncodedFrame frame, InstructionRequest request, Action<string>? onTextPiece = null)
+    {
+        request.Validate();
+        var encoded = frame as EncodedFrame ?? throw new ArgumentException("frame was not encoded by this engine", nameof(frame));
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        string question = request.Kind == InstructionKind.Caption && string.IsNullOrWhiteSpace(request.Text) ? DefaultCaptionQuestion : request.Text;
+        bool template = request.Kind is InstructionKind.Segment or InstructionKind.Ground;
+        string text = template
+            ? Template.PromptWithAnswer(ConversationTemplate.ImagePlaceholder(ImagePatches) + "\n" + question, TemplateAnswer)
+            : Template.ImagePrompt(question, ImagePatches);
+        int[] ids = Tokenizer.Encode(text);
+        if (template)
+        {
+            int loc = Array.IndexOf(ids, locId);
+            ids = ids[..loc]; // the hidden state before [LOC] is all the box head needs
+        }
+
+        var timings = new InferenceTimings { EncodeMs = encoded.EncodeMs, VisualCacheHit = encoded.PrefixCache is not null };
+        var started = Stopwatch.GetTimestamp();
+        int prefixLength = EnsurePrefix(encoded, ids);
+        using var cache = encoded.PrefixCache!.Clone(Math.Min(options.MaxSequenceLength, ids.Length + request.MaxNewTokens + 1));
+        var suffix = tensor(ids[prefixLength..].Select(i => (long)i).ToArray(), new long[] { 1, ids.Length - prefixLength }, ScalarType.Int64).to(Model.Device);
+
+        string answerText;
+        var segHidden = new List<Tensor>();
+        var locHidden = new List<Tensor>();
+        var phrases = new List<string>();
+        double prefillMs, decodeMs = 0;
+        int generated = 0;
+        if (template)
+        {
+            using var output = Model.Llm.forward(LlamaInput.FromIds(suffix, cache, LogitsPositions.None));
+            prefillMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            int seg = Array.IndexOf(ids, segId);
+            segHidden.Add(output.LastHiddenState[0, seg - 1 - prefixLength].unsqueeze(0));
+            locHidden.Add(output.LastHiddenState[0, ids.Length - 1 - prefixLength].unsqueeze(0));
+            answerText = templateText;
+        }
+        else
+        {
+            (answerText, prefillMs, decodeMs, generated) = Generate(suffix, cache, request, onTextPiece, segHidden, locHidden, phrases);
+        }
+
+        var maskStarted = Stopwatch.GetTimestamp();
+        var masks = request.Kind == InstructionKind.Ground ? new List<SegmentationMask>() : Masks(encoded, segHidden, phrases);
+        var boxes = Boxes(encoded, locHidden, phrases);
+        double maskMs = Stopwatch.GetElapsedTime(maskStarted).TotalMilliseconds;
+        return new InstructionAnswer(answerText, masks, boxes, timings with
+        {
+            PrefillMs = prefillMs,
+            DecodeMs = decodeMs,
+            MaskMs = maskMs,
+            PromptTokens = ids.Length,
+            GeneratedTokens = generated,
+        });
+    }
+
+    public InstructionAnswer RunVideo(IReadOnlyList<IEncodedFrame> window, InstructionRequest request, Action<string>? onTextPiece = null)
+    {
+        request.Validate();
+        if (window.Count == 0) throw new ArgumentException("a video question needs at least one frame", nameof(window));
+        var frames = window.Select(f => f as EncodedFrame ?? throw new ArgumentException("frame was not encoded by this engine", nameof(window))).ToList();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var started = Stopwatch.GetTimestamp();
+        var perFrame = cat(frames.Select(f => f.ClipFeatures).ToArray(), 0);
+        var tokens = Model.Projector.forward(VideoTokens.FromFrameFeatures(perFrame));
+        int[] ids = Tokenizer.Encode(Template.VideoPrompt(request.Text, frames.Count, ImagePatches));
+        var embeds = Splice(ids, tokens, videoPatchId);
+        using var cache = Model.Llm.CreateCache(Math.Min(options.MaxSequenceLength, ids.Length + request.MaxNewTokens + 1));
+        var (text, prefillMs, decodeMs, generated) = Generate(embeds, cache, request, onTextPiece, new List<Tensor>(), new List<Tensor>(), new List<string>(), isEmbeddings: true);
+        return new InstructionAnswer(text, Array.Empty<SegmentationMask>(), Array.Empty<DetectedBox>(), new InferenceTimings
+        {
+            EncodeMs = frames.Sum(f => f.EncodeMs),
+            PrefillMs = prefillMs,
+            DecodeMs = decodeMs,
+            PromptTokens = ids.Length,
+            GeneratedTokens = generated,
+            VisualCacheHit = true,
+        });
+    }
+
+    private int ImagePatches => Model.Config.LlmConfig.VisionConfig.NumPatches;
+
+    /// <summary>Prefills the shared prefix (through the image end token) once per frame; returns its length.</summary>
+    private int EnsurePrefix(EncodedFrame frame, int[] ids)
+    {
+        int end = Array.IndexOf(ids, imageEndId);
+        if (end < 0) throw new InvalidOperationException("the prompt has no image end token");
+        int length = end + 1;
+        if (frame.PrefixIds is { } cached)
+        {
+            if (cached.Length != length || !cached.AsSpan().SequenceEqual(ids.AsSpan(0, length)))
+                throw new InvalidOperationException("the prompt prefix differs from the frame's cached prefix");
+            return length;
+        }
+        using var scope = NewDisposeScope();
+        var embeds = Splice(ids[..length], frame.ImageFeatures, imagePatchId);
+        var cache = Model.Llm.CreateCache(length);
+        using (Model.Llm.forward(LlamaInput.FromEmbeddings(embeds, cache, LogitsPositions.None))) { }
+        frame.PrefixCache = cache;
+        frame.PrefixIds = ids[..length];
+        return length;
+    }
+
+    /// <summary>Token embeddings of <paramref name="ids"/> with the rows of <paramref name="features"/> at the placeholder positions.</summary>
+    private Tensor Splice(int[] ids, Tensor features, int placeholderId)
+    {
+        var positions = Enumerable.Range(0, ids.Length).Where(i => ids[i] == placeholderId).Select(i => (long)i).ToArray();
+        if (positions.Length != features.shape[1])
+            throw new InvalidOperationException($"the prompt has {positions.Length} placeholder tokens for {features.shape[1]} visual features");
+        var idTensor = tensor(ids.Select(i => (long)i).ToArray(), new long[] { 1, ids.Length }, ScalarType.Int64).to(Model.Device);
+        var embeds = Model.Llm.Embed(idTensor);
+        return embeds.index_copy(1, tensor(positions).to(Model.Device), features.to(embeds.dtype));
+    }
+
+    private (string Text, double PrefillMs, double DecodeMs, int Generated) Generate(Tensor prompt, KvCache cache, InstructionRequest request, Action<string>? onTextPiece,
+        List<Tensor> segHidden, List<Tensor> locHidden, List<string> phrases, bool isEmbeddings = false)
+    {
+        var started = Stopwatch.GetTimestamp();
+        double prefillMs = 0;
+        var decoder = Tokenizer.CreateStreamingDecoder(skipSpecialTokens: true);
+        var generation = new GenerationOptions
+        {
+            MaxNewTokens = request.MaxNewTokens,
+            Temperature = request.Temperature,
+            TopP = request.TopP,
+            Seed = (ulong)(request.Seed ?? 42),
+        };
+        var input = isEmbeddings ? LlamaInput.FromEmbeddings(prompt, cache, LogitsPositions.Last) : LlamaInput.FromIds(prompt, cache, LogitsPositions.Last);
+        using var result = Model.Llm.Generate(input, cache, generation, step =>
+        {
+            if (step.Step == 0) prefillMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            string piece = decoder.Push((int)step.TokenIds[0]);
+            if (piece.Length > 0) onTextPiece?.Invoke(piece);
+        });
+        string tail = decoder.Flush();
+        if (tail.Length > 0) onTextPiece?.Invoke(tail);
+        double totalMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+
+        var tokens = result.Tokens(0, new long[] { Model.Config.LlmConfig.EosTokenId });
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            if (tokens[i] == segId) segHidden.Add(result.HiddenStates[0, i].unsqueeze(0));
+            else if (tokens[i] == locId) locHidden.Add(result.HiddenStates[0, i].unsqueeze(0));
+        }
+        phrases.AddRange(Phrases(tokens));
+        string text = Tokenizer.Decode(tokens.Select(t => (int)t), skipSpecialTokens: true).Trim();
+        return (text, prefillMs, totalMs - prefillMs, tokens.Length);
+    }
+
+    /// <summary>The texts between [tag] and [/tag] in an answer, in order.</summary>
+    private IEnumerable<string> Phrases(long[] tokens)
+    {
+        int start = -1;
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            if (tokens[i] == tagId) start = i + 1;
+            else if (tokens[i] == tagEndId && start >= 0)
+            {
+                yield return Tokenizer.Decode(tokens[start..i].Select(t => (int)t), skipSpecialTokens: true).Trim();
+                start = -1;
+            }
+        }
+    }
+
+    private List<SegmentationMask> Masks(EncodedFrame frame, List<Tensor> segHidden, List<string> phrases)
+    {
+        var masks = new List<SegmentationMask>();
+        if (segHidden.Count == 0) return masks;
+        if (frame.SamEmbedding is null)
+        {
+            // Computed only now, when a [SEG] needs it, and kept for the frame's other instructions.
+            var (input, h, w) = Model.Sam.Preprocess(frame.Rgb);
+            using (input)
+            {
+                var embedding = Model.Sam.ImageEncoder.forward(input.to(Model.DType, Model.Device));
+                frame.SamEmbedding = embedding.DetachFromDisposeScope();
+            }
+            frame.SamResizedHeight = h;
+            frame.SamResizedWidth = w;
+        }
+        for (int i = 0; i < segHidden.Count; i++)
+        {
+            var text = Model.SegProjector.forward(segHidden[i]).unsqueeze(1);
+            var (logits, iou, _) = Model.Sam.Predict(frame.SamEmbedding, frame.SamResizedHeight, frame.SamResizedWidth, frame.Height, frame.Width,
+                                                     multimaskOutput: false, textEmbeds: text);
+            var binary = logits[0, 0].gt(0).to(ScalarType.Byte).cpu().contiguous();
+            masks.Add(new SegmentationMask(frame.Width, frame.Height, binary.data<byte>().ToArray(), iou[0, 0].to(ScalarType.Float32).item<float>(),
+                                           i < phrases.Count ? phrases[i] : null, i));
+        }
+        return masks;
+    }
+
+    private List<DetectedBox> Boxes(EncodedFrame frame, List<Tensor> locHidden, List<string> phrases)
+    {
+        var boxes = new List<DetectedBox>();
+        for (int i = 0; i < locHidden.Count; i++)
+        {
+            var raw = Model.DetDecoder.forward(Model.DetProjector.forward(locHidden[i])).to(ScalarType.Float32).cpu();
+            var px = SquareBoxMapping.ToFramePixels(raw, frame.Height, frame.Width).data<float>().ToArray();
+            // The head may reach past the padded square's image area; a box is reported inside the frame.
+            float x0 = Math.Clamp(px[0], 0, frame.Width), y0 = Math.Clamp(px[1], 0, frame.Height);
+            float x1 = Math.Clamp(px[2], 0, frame.Width), y1 = Math.Clamp(px[3], 0, frame.Height);
+            boxes.Add(new DetectedBox(Math.Min(x0, x1), Math.Min(y0, y1), Math.Max(x0, x1), Math.Max(y0, y1), i < phrases.Count ? phrases[i] : null, i));
+        }
+        return boxes;
+    }
+
+    private static string HashCheckpoint(string dir)
+    {
+        using var sha = SHA256.Create();
+        void Add(byte[] bytes) => sha.TransformBlock(bytes, 0, bytes.Length, null, 0);
+        Add(File.ReadAllBytes(Path.Combine(dir, "config.json")));
+        foreach (var file in CheckpointWeights.Files(dir))
+        {
+            using var stream = File.OpenRead(file);
+            Add(System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(file) + ":" + stream.Length.ToString(CultureInfo.InvariantCulture)));
+            var buffer = new byte[Math.Min(1 << 20, stream.Length)];
+            stream.ReadExactly(buffer);
+            Add(buffer);
+            stream.Seek(-buffer.Length, SeekOrigin.End);
+            stream.ReadExactly(buffer);
+            Add(buffer);
+        }
+        sha.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
+        return Convert.ToHexStringLower(sha.Hash!);
+    }
+
+    public void Dispose() => Model.Dispose();
+}

@@ -1,0 +1,19 @@
+namespace ULlava.Perception.Model.Inference;
+
+/// <summary>How to load a u-LLaVA checkpoint folder.</summary>
+public sealed record ULlavaEngineOptions
+{
+    public required string ModelDir { get; init; }
+
+    /// <summary>cpu, cuda or cuda:N.</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>float32, bfloat16 or float16.</summary>
+    public string DType { get; init; } = "float32";
+
+    /// <summary>A libtorch folder to load first (see TorchRuntime); null: ULLAVA_LIBTORCH or the bundled one.</summary>
+    public string? LibTorchDir { get; init; }
+
+    /// <summary>Longest prompt plus answer a frame's KV cache holds.</summary>
+    public int MaxSequenceLength { get; init; } = 1024;
+}
