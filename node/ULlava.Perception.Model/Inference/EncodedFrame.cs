@@ -38,6 +38,9 @@ public sealed class EncodedFrame : IEncodedFrame
     internal Tensor ImageFeatures { get; }
 
     internal Tensor? SamEmbedding { get; set; }
+
+    /// <summary>Whether SAM's image encoder has run for this frame (only when a mask was needed).</summary>
+    public bool HasSamEmbedding => SamEmbedding is not null;
     internal int SamResizedHeight { get; set; }
     internal int SamResizedWidth { get; set; }
     internal KvCache? PrefixCache { get; set; }

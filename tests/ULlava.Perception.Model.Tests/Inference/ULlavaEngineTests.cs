@@ -1,0 +1,152 @@
+using TorchSharp;
+using ULlava.Perception.Core.Frames;
+using ULlava.Perception.Core.Inference;
+using ULlava.Perception.Model.Inference;
+
+namespace ULlava.Perception.Model.Tests.Inference;
+
+[Collection("engine")]
+public class ULlavaEngineTests
+{
+    private static ULlavaEngine Engine => TinyEngine.Instance;
+
+    [Fact]
+    public void SegmentTemplateGivesTheReferenceMaskAndBox()
+    {
+        using var frame = Engine.Encode(TinyEngine.Scene());
+        var answer = Engine.Run(frame, new InstructionRequest(TinyEngine.SegQuestion, InstructionKind.Segment));
+
+        var mask = Assert.Single(answer.Masks);
+        var expected = Golden.Get("sam_mask_binary")[0, 0].data<byte>().ToArray();
+        Assert.Equal((512, 384), (mask.Width, mask.Height));
+        Assert.True(Iou(expected, mask.Pixels) >= 0.999, $"mask IoU {Iou(expected, mask.Pixels)}");
+        Assert.Equal(Golden.Get("sam_iou_predictions")[0, 0].item<float>(), mask.Score, 4);
+
+        var box = Assert.Single(answer.Boxes);
+        var px = Golden.Get("det_boxes_pixels")[0].data<float>().ToArray();
+        // Random weights give a box whose corners may cross or leave the frame: reported clamped and ordered.
+        float x0 = Math.Clamp(px[0], 0, 512), y0 = Math.Clamp(px[1], 0, 384), x1 = Math.Clamp(px[2], 0, 512), y1 = Math.Clamp(px[3], 0, 384);
+        var expectedBox = new[] { Math.Min(x0, x1), Math.Min(y0, y1), Math.Max(x0, x1), Math.Max(y0, y1) };
+        Assert.Equal(expectedBox, new[] { box.XMin, box.YMin, box.XMax, box.YMax }, (a, b) => Math.Abs(a - b) <= 1e-3f * 512);
+        Assert.Equal("Sure. Mask: ; Location:", answer.Text);
+    }
+
+    [Fact]
+    public void GroundTemplateGivesTheBoxWithoutRunningSam()
+    {
+        using var frame = Engine.Encode(TinyEngine.Scene());
+        var answer = Engine.Run(frame, new InstructionRequest(TinyEngine.SegQuestion, InstructionKind.Ground));
+        Assert.Empty(answer.Masks);
+        Assert.Single(answer.Boxes);
+        Assert.False(((EncodedFrame)frame).HasSamEmbedding);
+    }
+
+    [Fact]
+    public void FreeAnswerEqualsTheReferenceGreedyDecodeAndStreamsIt()
+    {
+        using var frame = Engine.Encode(TinyEngine.Scene());
+        var pieces = new List<string>();
+        var answer = Engine.Run(frame, new InstructionRequest(TinyEngine.SegQuestion, InstructionKind.Auto, MaxNewTokens: 16), pieces.Add);
+        var expectedIds = Golden.Get("seg_greedy_ids")[0].data<long>().ToArray().Select(i => (int)i).TakeWhile(i => i != 2);
+        Assert.Equal(Engine.Tokenizer.Decode(expectedIds, skipSpecialTokens: true).Trim(), answer.Text);
+        Assert.Equal(answer.Text, string.Concat(pieces).Trim());
+        Assert.Equal(16, answer.Timings.GeneratedTokens);
+    }
+
+    [Fact]
+    public void CaptionOnTheSameFrameReusesTheVisualCacheAndMatchesTheReference()
+    {
+        using var frame = Engine.Encode(TinyEngine.Scene());
+        var first = Engine.Run(frame, new InstructionRequest(TinyEngine.SegQuestion, InstructionKind.Segment));
+        var caption = Engine.Run(frame, new InstructionRequest(ULlavaEngine.DefaultCaptionQuestion, InstructionKind.Caption, MaxNewTokens: 12));
+        Assert.False(first.Timings.VisualCacheHit);
+        Assert.True(caption.Timings.VisualCacheHit);
+        var expectedIds = Golden.Get("cap_greedy_ids")[0].data<long>().ToArray().Select(i => (int)i).TakeWhile(i => i != 2);
+        Assert.Equal(Engine.Tokenizer.Decode(expectedIds, skipSpecialTokens: true).Trim(), caption.Text);
+    }
+
+    [Fact]
+    public void CachedAndUncachedPathsGiveEqualOutputs()
+    {
+        var request = new InstructionRequest(TinyEngine.SegQuestion, InstructionKind.Segment);
+        using var cached = Engine.Encode(TinyEngine.Scene());
+        Engine.Run(cached, new InstructionRequest("What is in the image?", InstructionKind.Ask, MaxNewTokens: 4));
+        var warm = Engine.Run(cached, request);
+        using var fresh = Engine.Encode(TinyEngine.Scene());
+        var cold = Engine.Run(fresh, request);
+        Assert.True(warm.Timings.VisualCacheHit);
+        Assert.False(cold.Timings.VisualCacheHit);
+        Assert.Equal(cold.Masks[0].Pixels, warm.Masks[0].Pixels);
+        Assert.Equal(cold.Masks[0].Score, warm.Masks[0].Score);
+        Assert.Equal(cold.Boxes[0], warm.Boxes[0]);
+    }
+
+    [Fact]
+    public void VideoQuestionOverCachedFramesMatchesTheReference()
+    {
+        var frames = Golden.Get("video_frames_u8");
+        var encoded = new List<IEncodedFrame>();
+        try
+        {
+            for (int t = 0; t < frames.shape[0]; t++)
+                encoded.Add(Engine.Encode(new Frame(new FrameStamp("cam0", (ulong)t, t), 224, 224, frames[t].contiguous().data<byte>().ToArray())));
+            var ids = Golden.Get("video_prompt_ids")[0].data<long>().ToArray().Select(i => (int)i).ToArray();
+            string prompt = Engine.Tokenizer.Decode(ids);
+            string question = prompt[(prompt.LastIndexOf("\n", StringComparison.Ordinal) + 1)..prompt.LastIndexOf(" ASSISTANT:", StringComparison.Ordinal)];
+            var answer = Engine.RunVideo(encoded, new InstructionRequest(question, InstructionKind.Ask, MaxNewTokens: 8));
+            var expectedIds = Golden.Get("video_greedy_ids")[0].data<long>().ToArray().Select(i => (int)i).TakeWhile(i => i != 2);
+            Assert.Equal(Engine.Tokenizer.Decode(expectedIds, skipSpecialTokens: true).Trim(), answer.Text);
+            Assert.Equal(ids.Length, answer.Timings.PromptTokens);
+        }
+        finally
+        {
+            foreach (var f in encoded) f.Dispose();
+        }
+    }
+
+    [Fact]
+    public void BadRequestsAreRejectedWithTheirName()
+    {
+        using var frame = Engine.Encode(TinyEngine.Scene());
+        Assert.Contains("empty", Assert.Throws<ArgumentException>(() => Engine.Run(frame, new InstructionRequest(" "))).Message);
+        Assert.Contains("top-p", Assert.Throws<ArgumentOutOfRangeException>(() => Engine.Run(frame, new InstructionRequest("x", TopP: 0))).Message);
+    }
+
+    [Fact]
+    public void TwoHundredFramesLeaveNoTensorsOrMemoryBehind()
+    {
+        var request = new InstructionRequest(TinyEngine.SegQuestion, InstructionKind.Segment);
+        var scene = TinyEngine.Scene();
+        void RunFrames(int n)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                using var frame = Engine.Encode(scene);
+                Engine.Run(frame, request);
+                Engine.Run(frame, new InstructionRequest("What is it?", InstructionKind.Ask, MaxNewTokens: 2));
+            }
+        }
+        RunFrames(20); // warm-up: allocator pools and lazy statics settle
+        long tensorsBefore = torch.Tensor.TotalCount;
+        GC.Collect();
+        long memoryBefore = Environment.WorkingSet;
+        RunFrames(200);
+        GC.Collect();
+        long tensorsAfter = torch.Tensor.TotalCount;
+        long memoryAfter = Environment.WorkingSet;
+        Assert.Equal(tensorsBefore, tensorsAfter);
+        Assert.True(memoryAfter - memoryBefore < 64L << 20, $"working set grew by {(memoryAfter - memoryBefore) >> 20} MiB over 200 frames");
+    }
+
+    private static double Iou(byte[] a, byte[] b)
+    {
+        long inter = 0, union = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            bool x = a[i] != 0, y = b[i] != 0;
+            if (x && y) inter++;
+            if (x || y) union++;
+        }
+        return union == 0 ? 1 : inter / (double)union;
+    }
+}
