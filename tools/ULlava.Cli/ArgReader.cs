@@ -74,6 +74,19 @@ public sealed class ArgReader
         return v;
     }
 
+    /// <summary>The first argument that is not an option or an option's value.</summary>
+    public string Positional(string what)
+    {
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (used.Contains(i)) continue;
+            if (args[i].StartsWith("--", StringComparison.Ordinal)) continue;
+            used.Add(i);
+            return args[i];
+        }
+        throw new UsageException($"missing {what}");
+    }
+
     public void EnsureAllUsed()
     {
         var unknown = args.Where((_, i) => !used.Contains(i)).ToList();

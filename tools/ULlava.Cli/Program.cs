@@ -4,6 +4,8 @@ using ULlava.Cli.Commands;
 var commands = new (string Name, string Usage, string Summary, Func<ArgReader, int> Run)[]
 {
     ("node", NodeCommand.Usage, "the perception node (default: bundled sample video and model)", NodeCommand.Run),
+    ("golden-check", GoldenCheckCommand.Usage, "recompute a reference fixture folder's tensors and compare (exit 1 on any miss)", GoldenCheckCommand.Run),
+    ("infer", InferCommand.Usage, "one image, one instruction: JSON on stdout, mask_N.png and annotated.png", InferCommand.Run),
     ("render-sample", RenderSampleCommand.Usage, "render the bundled sample video (moving coloured shapes)", RenderSampleCommand.Run),
 };
 

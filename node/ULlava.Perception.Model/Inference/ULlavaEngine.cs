@@ -219,7 +219,7 @@ public sealed class ULlavaEngine : IInferenceEngine
     }
 
     /// <summary>Token embeddings of <paramref name="ids"/> with the rows of <paramref name="features"/> at the placeholder positions.</summary>
-    private Tensor Splice(int[] ids, Tensor features, int placeholderId)
+    public Tensor Splice(int[] ids, Tensor features, int placeholderId)
     {
         var positions = Enumerable.Range(0, ids.Length).Where(i => ids[i] == placeholderId).Select(i => (long)i).ToArray();
         if (positions.Length != features.shape[1])
