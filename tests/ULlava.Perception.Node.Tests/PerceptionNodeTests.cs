@@ -1,0 +1,152 @@
+using NetMQ;
+using NetMQ.Sockets;
+using OpenCvSharp;
+using ULlava.Perception.Capture;
+using ULlava.Perception.Core.Inference;
+using InstructionKind = ULlava.Perception.Core.Inference.InstructionKind;
+using ULlava.Perception.Core.Results;
+using ULlava.Perception.Messages;
+using ULlava.Perception.Messages.V1;
+using ULlava.Perception.Model.Inference;
+using ULlava.Perception.Node.Hosting;
+using ULlava.Perception.Node.Instructions;
+using ULlava.Perception.Node.Pipeline;
+
+namespace ULlava.Perception.Node.Tests;
+
+/// <summary>The whole node on real parts: an OpenCV file source, the bundled model, a real ZeroMQ subscriber.</summary>
+public sealed class PerceptionNodeTests : IDisposable
+{
+    private static readonly Lazy<ULlavaEngine> Engine = new(() =>
+        ULlavaEngine.Load(new ULlavaEngineOptions { ModelDir = Path.Combine(AppContext.BaseDirectory, "assets", "models", "ullava-tiny") }));
+
+    private readonly string dir = Directory.CreateTempSubdirectory("ullava-node").FullName;
+
+    public void Dispose() => Directory.Delete(dir, true);
+
+    private string RenderClip(int frames)
+    {
+        string path = Path.Combine(dir, "clip.mp4");
+        using var writer = new VideoWriter(path, FourCC.FromString("mp4v"), 10, new Size(160, 120));
+        using var frame = new Mat(120, 160, MatType.CV_8UC3);
+        for (int i = 0; i < frames; i++)
+        {
+            frame.SetTo(new Scalar(220, 220, 220));
+            Cv2.Circle(frame, new Point(30 + 10 * i, 60), 20, new Scalar(40, 40, 220), -1);
+            writer.Write(frame);
+        }
+        return path;
+    }
+
+    [Fact]
+    public async Task AFileRunsToItsEndWithEveryFrameProcessedAndPublished()
+    {
+        string clip = RenderClip(frames: 6);
+        var options = new NodeOptions
+        {
+            Sources = new[] { new SourceSpec("cam0", clip) },
+            Instructions = new[] { new StandingInstruction("seg-1", new InstructionRequest("Please segment the red circle.", InstructionKind.Segment)) },
+            PublishEndpoint = "tcp://127.0.0.1:0",
+            PrintFrames = true,
+        };
+        var lines = new StringWriter();
+        var node = new PerceptionNode(options, Engine.Value, spec => new VideoCaptureSource(spec.StreamId, spec.Uri), lines);
+
+        using var subscriber = new SubscriberSocket();
+        var received = new List<(string Topic, byte[] Payload)>();
+        var run = node.RunAsync(CancellationToken.None);
+        subscriber.Connect(await node.PublishEndpoint);
+        subscriber.Subscribe(Topics.Prefix);
+        var listening = Task.Run(() =>
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(120);
+            while (DateTime.UtcNow < deadline)
+            {
+                var message = new NetMQMessage();
+                if (!subscriber.TryReceiveMultipartMessage(TimeSpan.FromMilliseconds(200), ref message))
+                {
+                    if (run.IsCompleted) return;
+                    continue;
+                }
+                lock (received) received.Add((message[0].ConvertToString(), message[1].ToByteArray()));
+            }
+        });
+
+        Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(120)));
+        await listening;
+        Assert.Equal(6, node.FramesProcessed);
+        Assert.Equal(6, lines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Contains("cam0 #5", lines.ToString());
+
+        // The subscriber joined late (PUB/SUB), so it may miss the first results; everything it got must be right.
+        var results = received.Where(m => m.Topic == Topics.Results("cam0")).Select(m => InstructionResult.Parser.ParseFrom(m.Payload)).ToList();
+        Assert.NotEmpty(results);
+        foreach (var r in results)
+        {
+            Assert.Equal("seg-1", r.InstructionId);
+            Assert.Equal("cam0", r.Header.StreamId);
+            Assert.InRange(r.Header.Sequence, 0UL, 5UL);
+            var mask = Assert.Single(r.Masks);
+            var pixels = CocoRle.Decode(mask.Rle.Counts, (int)mask.Rle.Width, (int)mask.Rle.Height);
+            Assert.Equal((160, 120), ((int)mask.Rle.Width, (int)mask.Rle.Height));
+            Assert.Equal(mask.Area, (uint)pixels.Count(p => p != 0));
+            Assert.Single(r.Boxes);
+            Assert.True(r.Timings.TotalMs > 0);
+        }
+        Assert.Contains(received, m => m.Topic == Topics.Masks("cam0"));
+        Assert.Contains(received, m => m.Topic == Topics.Text("cam0") && TextUpdate.Parser.ParseFrom(m.Payload).Final);
+        var statuses = received.Where(m => m.Topic == Topics.Status).Select(m => NodeStatus.Parser.ParseFrom(m.Payload)).ToList();
+        Assert.NotEmpty(statuses);
+        Assert.Equal(Messages.V1.SourceState.Ended, statuses[^1].Sources.Single().State);
+        Assert.Equal(6UL, statuses[^1].Sources.Single().FramesIn);
+    }
+
+    [Fact]
+    public async Task AMissingFileEndsTheNodeWithAnErrorNamingIt()
+    {
+        var options = new NodeOptions
+        {
+            Sources = new[] { new SourceSpec("cam0", Path.Combine(dir, "nope.mp4")) },
+            Instructions = new[] { new StandingInstruction("cap-1", new InstructionRequest("Describe.", InstructionKind.Caption, MaxNewTokens: 2)) },
+            PublishEndpoint = "tcp://127.0.0.1:0",
+        };
+        var node = new PerceptionNode(options, Engine.Value, spec => new VideoCaptureSource(spec.StreamId, spec.Uri), TextWriter.Null);
+        var errors = new StringWriter();
+        var stderr = Console.Error;
+        Console.SetError(errors);
+        try
+        {
+            Assert.Equal(1, await node.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60)));
+        }
+        finally
+        {
+            Console.SetError(stderr);
+        }
+        Assert.Contains("nope.mp4", errors.ToString());
+        Assert.Equal(0, node.FramesProcessed);
+    }
+
+    [Fact]
+    public void OptionsRejectDuplicateStreamIdsAndBadSourceIds()
+    {
+        var instruction = new[] { new StandingInstruction("a", new InstructionRequest("x")) };
+        var e = Assert.Throws<ArgumentException>(() => new NodeOptions { Sources = new[] { new SourceSpec("cam0", "a.mp4"), new SourceSpec("cam0", "b.mp4") }, Instructions = instruction }.Validate());
+        Assert.Contains("cam0", e.Message);
+        Assert.Contains("stream id", Assert.Throws<ArgumentException>(() => SourceSpec.Parse("bad/id=a.mp4", 0)).Message);
+        Assert.Equal(new SourceSpec("front", "rtsp://h/x"), SourceSpec.Parse("front=rtsp://h/x", 0));
+        Assert.Equal(new SourceSpec("stream2", "rtsp://h/x?a=b"), SourceSpec.Parse("rtsp://h/x?a=b", 2));
+    }
+
+    [Fact]
+    public void StandingInstructionHonoursEveryNAndMaxRate()
+    {
+        var everyThird = new StandingInstruction("a", new InstructionRequest("x"), everyNFrames: 3);
+        var due = Enumerable.Range(0, 7).Where(i => everyThird.IsDue(new Core.Frames.FrameStamp("cam0", (ulong)i, i * 100_000_000L))).ToArray();
+        Assert.Equal(new[] { 0, 3, 6 }, due);
+        var twoHz = new StandingInstruction("b", new InstructionRequest("x"), maxRateHz: 2);
+        var dueRate = Enumerable.Range(0, 10).Where(i => twoHz.IsDue(new Core.Frames.FrameStamp("cam0", (ulong)i, i * 100_000_000L))).ToArray();
+        Assert.Equal(new[] { 0, 5 }, dueRate);
+        var onlyCam1 = new StandingInstruction("c", new InstructionRequest("x"), streamIds: new[] { "cam1" });
+        Assert.False(onlyCam1.IsDue(new Core.Frames.FrameStamp("cam0", 0, 0)));
+    }
+}
