@@ -14,4 +14,10 @@ public interface IEncodedFrame : IDisposable
 
     /// <summary>Milliseconds the encoders took for this frame.</summary>
     double EncodeMs { get; }
+
+    /// <summary>
+    /// Frees what only instructions on this frame need (prompt-prefix KV, SAM embedding), keeping what video
+    /// questions over past frames need; called when the frame moves into the recent-frames history.
+    /// </summary>
+    void Trim();
 }

@@ -17,6 +17,9 @@ public interface IInferenceEngine : IDisposable
     /// <summary>Runs one instruction on an encoded frame. <paramref name="onTextPiece"/> receives text as it is generated.</summary>
     InstructionAnswer Run(IEncodedFrame frame, InstructionRequest request, Action<string>? onTextPiece = null);
 
+    /// <summary>Classic SAM prompting (points, box) on an encoded frame: one mask, or three with multimask.</summary>
+    InstructionAnswer Segment(IEncodedFrame frame, SamPrompt prompt);
+
     /// <summary>A video question over a window of encoded frames (oldest first), with u-LLaVA's video tokens.</summary>
     InstructionAnswer RunVideo(IReadOnlyList<IEncodedFrame> window, InstructionRequest request, Action<string>? onTextPiece = null);
 }

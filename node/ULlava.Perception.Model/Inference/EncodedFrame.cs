@@ -46,6 +46,15 @@ public sealed class EncodedFrame : IEncodedFrame
     internal KvCache? PrefixCache { get; set; }
     internal int[]? PrefixIds { get; set; }
 
+    public void Trim()
+    {
+        SamEmbedding?.Dispose();
+        PrefixCache?.Dispose();
+        SamEmbedding = null;
+        PrefixCache = null;
+        PrefixIds = null;
+    }
+
     public void Dispose()
     {
         Rgb.Dispose();

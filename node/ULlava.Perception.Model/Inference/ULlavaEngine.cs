@@ -10,6 +10,7 @@ using ULlava.Perception.Model.Heads;
 using ULlava.Perception.Model.Llama;
 using ULlava.Perception.Model.Loading;
 using ULlava.Perception.Model.Native;
+using ULlava.Perception.Model.Sam;
 using ULlava.Perception.Model.Tokenization;
 using static TorchSharp.torch;
 
@@ -279,26 +280,59 @@ public sealed class ULlavaEngine : IInferenceEngine
         }
     }
 
+    public InstructionAnswer Segment(IEncodedFrame frame, SamPrompt prompt)
+    {
+        var encoded = frame as EncodedFrame ?? throw new ArgumentException("frame was not encoded by this engine", nameof(frame));
+        prompt.Validate(encoded.Width, encoded.Height);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var started = Stopwatch.GetTimestamp();
+        EnsureSamEmbedding(encoded);
+        int side = Model.Sam.Config.ImageSize, h = encoded.Height, w = encoded.Width;
+        Tensor? coords = null, labels = null, box = null;
+        if (prompt.Points.Count > 0)
+        {
+            coords = SamTransforms.ApplyCoords(tensor(prompt.Points.SelectMany(p => new[] { p.X, p.Y }).ToArray(), new long[] { 1, prompt.Points.Count, 2 }), h, w, side).to(Model.DType, Model.Device);
+            labels = tensor(prompt.Points.Select(p => p.Positive ? 1L : 0L).ToArray(), new long[] { 1, prompt.Points.Count }).to(Model.Device);
+        }
+        if (prompt.Box is { } b)
+            box = SamTransforms.ApplyBoxes(tensor(new[] { b.XMin, b.YMin, b.XMax, b.YMax }, new long[] { 1, 4 }), h, w, side).to(Model.DType, Model.Device);
+        var (logits, iou, _) = Model.Sam.Predict(encoded.SamEmbedding!, encoded.SamResizedHeight, encoded.SamResizedWidth, h, w,
+                                                 prompt.Multimask, pointCoords: coords, pointLabels: labels, boxes: box);
+        var binary = logits[0].gt(0).to(ScalarType.Byte).cpu().contiguous();
+        var scores = iou[0].to(ScalarType.Float32).cpu().data<float>().ToArray();
+        var masks = Enumerable.Range(0, scores.Length)
+            .Select(i => new SegmentationMask(w, h, binary[i].data<byte>().ToArray(), scores[i], null, i)).ToList();
+        return new InstructionAnswer("", masks, Array.Empty<DetectedBox>(), new InferenceTimings
+        {
+            EncodeMs = encoded.EncodeMs,
+            MaskMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            VisualCacheHit = true,
+        });
+    }
+
+    /// <summary>SAM's image embedding, computed only when a mask is first needed and kept for the frame's other instructions.</summary>
+    private void EnsureSamEmbedding(EncodedFrame frame)
+    {
+        if (frame.SamEmbedding is not null) return;
+        var (input, h, w) = Model.Sam.Preprocess(frame.Rgb);
+        using (input)
+        {
+            frame.SamEmbedding = Model.Sam.ImageEncoder.forward(input.to(Model.DType, Model.Device)).DetachFromDisposeScope();
+        }
+        frame.SamResizedHeight = h;
+        frame.SamResizedWidth = w;
+    }
+
     private List<SegmentationMask> Masks(EncodedFrame frame, List<Tensor> segHidden, List<string> phrases)
     {
         var masks = new List<SegmentationMask>();
         if (segHidden.Count == 0) return masks;
-        if (frame.SamEmbedding is null)
-        {
-            // Computed only now, when a [SEG] needs it, and kept for the frame's other instructions.
-            var (input, h, w) = Model.Sam.Preprocess(frame.Rgb);
-            using (input)
-            {
-                var embedding = Model.Sam.ImageEncoder.forward(input.to(Model.DType, Model.Device));
-                frame.SamEmbedding = embedding.DetachFromDisposeScope();
-            }
-            frame.SamResizedHeight = h;
-            frame.SamResizedWidth = w;
-        }
+        EnsureSamEmbedding(frame);
         for (int i = 0; i < segHidden.Count; i++)
         {
             var text = Model.SegProjector.forward(segHidden[i]).unsqueeze(1);
-            var (logits, iou, _) = Model.Sam.Predict(frame.SamEmbedding, frame.SamResizedHeight, frame.SamResizedWidth, frame.Height, frame.Width,
+            var (logits, iou, _) = Model.Sam.Predict(frame.SamEmbedding!, frame.SamResizedHeight, frame.SamResizedWidth, frame.Height, frame.Width,
                                                      multimaskOutput: false, textEmbeds: text);
             var binary = logits[0, 0].gt(0).to(ScalarType.Byte).cpu().contiguous();
             masks.Add(new SegmentationMask(frame.Width, frame.Height, binary.data<byte>().ToArray(), iou[0, 0].to(ScalarType.Float32).item<float>(),

@@ -16,6 +16,9 @@ public sealed record NodeOptions
     public long MaxFrames { get; init; }
     public double StatusIntervalSeconds { get; init; } = 1.0;
     public string NodeId { get; init; } = Environment.MachineName;
+    /// <summary>Encoded frames kept per stream for asks on recent frames and video windows.</summary>
+    public int HistoryFrames { get; init; } = 16;
+
     /// <summary>Print a line per processed frame.</summary>
     public bool PrintFrames { get; init; } = true;
 
@@ -25,6 +28,7 @@ public sealed record NodeOptions
         var duplicate = Sources.GroupBy(s => s.StreamId).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new ArgumentException($"stream id '{duplicate.Key}' is used by more than one source");
         if (!(StatusIntervalSeconds > 0)) throw new ArgumentOutOfRangeException(nameof(StatusIntervalSeconds), "status interval must be positive");
+        if (HistoryFrames is < 1 or > 256) throw new ArgumentOutOfRangeException(nameof(HistoryFrames), $"history of {HistoryFrames} frames: expected 1 to 256");
         if (MaxFrames < 0) throw new ArgumentOutOfRangeException(nameof(MaxFrames), "max frames must be 0 (no limit) or more");
     }
 }

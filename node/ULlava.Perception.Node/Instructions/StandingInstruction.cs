@@ -11,7 +11,8 @@ public sealed class StandingInstruction
 {
     private readonly Dictionary<string, (ulong Seen, long LastRunNs)> perStream = new();
 
-    public StandingInstruction(string id, InstructionRequest request, IReadOnlyList<string>? streamIds = null, int everyNFrames = 1, double maxRateHz = 0)
+    public StandingInstruction(string id, InstructionRequest request, IReadOnlyList<string>? streamIds = null, int everyNFrames = 1, double maxRateHz = 0,
+                               VideoWindow? video = null)
     {
         request.Validate();
         if (everyNFrames < 1) throw new ArgumentOutOfRangeException(nameof(everyNFrames), $"every N frames {everyNFrames}: expected 1 or more");
@@ -21,6 +22,8 @@ public sealed class StandingInstruction
         StreamIds = streamIds ?? Array.Empty<string>();
         EveryNFrames = everyNFrames;
         MaxRateHz = maxRateHz;
+        Video = video;
+        AddedUnixNs = UnixClock.NowNs();
     }
 
     public string Id { get; }
@@ -31,6 +34,11 @@ public sealed class StandingInstruction
     public int EveryNFrames { get; }
     public double MaxRateHz { get; }
     public long Runs { get; private set; }
+
+    /// <summary>Null: image mode (each sampled frame). Otherwise a video question over a window of recent frames.</summary>
+    public VideoWindow? Video { get; }
+
+    public long AddedUnixNs { get; }
 
     public bool AppliesTo(string streamId) => StreamIds.Count == 0 || StreamIds.Contains(streamId);
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using ULlava.Perception.Core.Frames;
 using ULlava.Perception.Core.Inference;
 using ULlava.Perception.Core.Pipeline;
@@ -13,8 +14,9 @@ namespace ULlava.Perception.Node.Pipeline;
 
 /// <summary>
 /// The node: sources → (channel per source) → the model thread (sample, encode once, run the instructions due,
-/// build results) → publisher. The model thread is the only one that touches the engine and its tensors.
-/// Ends when every source has ended (files) and everything accepted has been processed, or when cancelled.
+/// build results) → publisher. The model thread is the only one that touches the engine and its tensors;
+/// commands reach it as work items (<see cref="OnModelThread{T}"/>). Ends when every source has ended (files)
+/// and everything accepted has been processed, or when cancelled.
 /// </summary>
 public sealed class PerceptionNode
 {
@@ -23,11 +25,14 @@ public sealed class PerceptionNode
     private readonly Func<SourceSpec, IFrameSource> sourceFactory;
     private readonly TextWriter output;
     private readonly List<StreamPipe> pipes = new();
+    private readonly Channel<Action> modelWork = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
     private readonly RateMeter outRate = new();
     private readonly Stopwatch uptime = Stopwatch.StartNew();
     private readonly TaskCompletionSource<string> publishEndpoint = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<double> recentLatencies = new();
+    private ResultPublisher? publisher;
     private long framesProcessed;
+    private volatile bool paused;
 
     public PerceptionNode(NodeOptions options, IInferenceEngine engine, Func<SourceSpec, IFrameSource> sourceFactory, TextWriter output)
     {
@@ -36,22 +41,36 @@ public sealed class PerceptionNode
         this.engine = engine;
         this.sourceFactory = sourceFactory;
         this.output = output;
+        Instructions = new InstructionRegistry(options.Instructions);
     }
+
+    /// <summary>The standing instructions; commands change them while the node runs.</summary>
+    public InstructionRegistry Instructions { get; }
 
     /// <summary>The bound publish endpoint, once the node has started (tests bind port 0).</summary>
     public Task<string> PublishEndpoint => publishEndpoint.Task;
 
     public long FramesProcessed => Interlocked.Read(ref framesProcessed);
 
+    /// <summary>While paused, frames are read (and counted) but not processed.</summary>
+    public bool Paused
+    {
+        get => paused;
+        set => paused = value;
+    }
+
+    public IReadOnlyCollection<string> StreamIds => options.Sources.Select(s => s.StreamId).ToList();
+
     /// <summary>Runs until the sources end or <paramref name="cancellation"/> fires; 0 on success, 1 if a source failed.</summary>
     public async Task<int> RunAsync(CancellationToken cancellation)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        using var publisher = new ResultPublisher(options.PublishEndpoint);
-        publishEndpoint.TrySetResult(publisher.Endpoint);
+        using var pub = new ResultPublisher(options.PublishEndpoint);
+        publisher = pub;
+        publishEndpoint.TrySetResult(pub.Endpoint);
 
         foreach (var spec in options.Sources)
-            pipes.Add(new StreamPipe(sourceFactory(spec), new FrameSampler(options.MaxFps, options.EveryNFrames)));
+            pipes.Add(new StreamPipe(sourceFactory(spec), new FrameSampler(options.MaxFps, options.EveryNFrames), options.HistoryFrames));
         foreach (var pipe in pipes) pipe.CaptureTask = Task.Run(() => CaptureAsync(pipe, stop.Token), CancellationToken.None);
 
         var modelDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -59,17 +78,23 @@ public sealed class PerceptionNode
         {
             try
             {
-                ModelLoop(publisher, stop);
+                ModelLoop(stop);
                 modelDone.SetResult();
             }
             catch (Exception e)
             {
                 modelDone.SetException(e);
             }
+            finally
+            {
+                modelWork.Writer.TryComplete();
+                RunPendingWork(); // answer what is still queued (with "node is stopping")
+                foreach (var pipe in pipes) pipe.ClearHistory();
+            }
         }) { Name = "model", IsBackground = true };
         modelThread.Start();
 
-        var status = Task.Run(() => StatusLoopAsync(publisher, stop.Token), CancellationToken.None);
+        var status = Task.Run(() => StatusLoopAsync(stop.Token), CancellationToken.None);
         try
         {
             await modelDone.Task.ConfigureAwait(false);
@@ -78,10 +103,29 @@ public sealed class PerceptionNode
         {
             await stop.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(pipes.Select(p => p.CaptureTask!).Append(status)).ConfigureAwait(false);
-            publisher.Publish(Topics.Status, BuildStatus(publisher));
+            pub.Publish(Topics.Status, BuildStatus());
             foreach (var pipe in pipes) await pipe.Source.DisposeAsync().ConfigureAwait(false);
         }
         return pipes.Any(p => p.Source.State == Core.Frames.SourceState.Failed) ? 1 : 0;
+    }
+
+    /// <summary>Runs <paramref name="work"/> on the model thread (the only one that may touch the engine).</summary>
+    public Task<T> OnModelThread<T>(Func<T> work)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Run()
+        {
+            try
+            {
+                done.SetResult(work());
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        }
+        if (!modelWork.Writer.TryWrite(Run)) done.SetException(new InvalidOperationException("the node is stopping"));
+        return done.Task;
     }
 
     private async Task CaptureAsync(StreamPipe pipe, CancellationToken cancellation)
@@ -103,18 +147,19 @@ public sealed class PerceptionNode
         }
     }
 
-    private void ModelLoop(ResultPublisher publisher, CancellationTokenSource stop)
+    private void ModelLoop(CancellationTokenSource stop)
     {
         while (!stop.IsCancellationRequested)
         {
+            RunPendingWork();
             bool any = false;
             foreach (var pipe in pipes)
             {
                 if (!pipe.Channel.Reader.TryRead(out var frame)) continue;
                 any = true;
-                if (!pipe.Sampler.Take(frame.Stamp.CaptureTimeUnixNs)) continue;
+                if (paused || !pipe.Sampler.Take(frame.Stamp.CaptureTimeUnixNs)) continue;
                 pipe.CountSampled();
-                ProcessFrame(frame, publisher);
+                ProcessFrame(pipe, frame);
                 if (options.MaxFrames > 0 && FramesProcessed >= options.MaxFrames) return;
             }
             if (any) continue;
@@ -122,7 +167,9 @@ public sealed class PerceptionNode
             if (open.Count == 0) return; // every source ended and every accepted frame was processed
             try
             {
-                Task.WaitAny(open.Select(p => p.Channel.Reader.WaitToReadAsync(stop.Token).AsTask()).ToArray(), stop.Token);
+                var waits = open.Select(p => p.Channel.Reader.WaitToReadAsync(stop.Token).AsTask())
+                    .Append(modelWork.Reader.WaitToReadAsync(stop.Token).AsTask()).ToArray();
+                Task.WaitAny(waits, stop.Token);
             }
             catch (OperationCanceledException)
             {
@@ -131,16 +178,30 @@ public sealed class PerceptionNode
         }
     }
 
-    private void ProcessFrame(Frame frame, ResultPublisher publisher)
+    private void RunPendingWork()
+    {
+        while (modelWork.Reader.TryRead(out var work)) work();
+    }
+
+    private void ProcessFrame(StreamPipe pipe, Frame frame)
     {
         var started = Stopwatch.GetTimestamp();
-        var due = options.Instructions.Where(i => i.IsDue(frame.Stamp)).ToList();
+        var snapshot = Instructions.Snapshot;
+        var due = snapshot.Where(i => i.IsDue(frame.Stamp)).ToList();
+        bool keepsHistory = !pipe.OnDemand || snapshot.Any(i => i.Video is not null && i.AppliesTo(pipe.Source.StreamId));
         var results = new List<InstructionResult>(due.Count);
-        if (due.Count > 0)
+        if (due.Count > 0 || keepsHistory)
         {
-            using var encoded = engine.Encode(frame);
-            foreach (var instruction in due)
-                results.Add(RunInstruction(frame, encoded, instruction, publisher, started));
+            var encoded = engine.Encode(frame);
+            try
+            {
+                foreach (var instruction in due)
+                    results.Add(RunInstruction(pipe, frame, encoded, instruction, started));
+            }
+            finally
+            {
+                pipe.Remember(encoded);
+            }
         }
         double frameMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         Interlocked.Increment(ref framesProcessed);
@@ -153,41 +214,83 @@ public sealed class PerceptionNode
         if (options.PrintFrames) output.WriteLine(FrameReport.Line(ResultBuilder.Header(frame.Stamp), results, frameMs));
     }
 
-    private InstructionResult RunInstruction(Frame frame, IEncodedFrame encoded, StandingInstruction instruction, ResultPublisher publisher, long started)
+    private InstructionResult RunInstruction(StreamPipe pipe, Frame frame, IEncodedFrame encoded, StandingInstruction instruction, long started)
     {
-        string stream = frame.Stamp.StreamId;
-        var header = ResultBuilder.Header(frame.Stamp);
+        if (instruction.Video is { } window)
+        {
+            var frames = window.Pick(pipe.History.Append(encoded).ToList(), f => f.Stamp.CaptureTimeUnixNs, frame.Stamp.CaptureTimeUnixNs);
+            return Answer(frame.Stamp, frame.Width, frame.Height, instruction.Id, instruction.Request, started,
+                          piece => engine.RunVideo(frames, instruction.Request, piece), frames);
+        }
+        return Answer(frame.Stamp, frame.Width, frame.Height, instruction.Id, instruction.Request, started,
+                      piece => engine.Run(encoded, instruction.Request, piece));
+    }
+
+    /// <summary>Runs one instruction, streams its text, publishes its result; a failure becomes the result's error.</summary>
+    internal InstructionResult Answer(FrameStamp stamp, int width, int height, string instructionId, InstructionRequest request, long started,
+                                      Func<Action<string>, InstructionAnswer> run, IReadOnlyList<IEncodedFrame>? window = null)
+    {
+        string stream = stamp.StreamId;
+        var header = ResultBuilder.Header(stamp);
         uint pieceIndex = 0;
         string soFar = "";
         InstructionResult result;
         try
         {
-            var answer = engine.Run(encoded, instruction.Request, piece =>
+            var answer = run(piece =>
             {
                 soFar += piece;
-                publisher.Publish(Topics.Text(stream), new TextUpdate { Header = header, InstructionId = instruction.Id, Piece = piece, PieceIndex = pieceIndex++, Text = soFar });
+                publisher?.Publish(Topics.Text(stream), new TextUpdate { Header = header, InstructionId = instructionId, Piece = piece, PieceIndex = pieceIndex++, Text = soFar });
             });
-            result = ResultBuilder.Build(frame.Stamp, frame.Width, frame.Height, instruction.Id, instruction.Request, answer,
-                                         Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            result = ResultBuilder.Build(stamp, width, height, instructionId, request, answer, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            if (window is { Count: > 0 })
+            {
+                result.WindowFrames = (uint)window.Count;
+                result.WindowStartUnixNs = window[0].Stamp.CaptureTimeUnixNs;
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // One failing instruction never takes the node down; the error travels with the result.
-            result = new InstructionResult { Header = header, InstructionId = instruction.Id, Instruction = instruction.Request.Text, Error = e.Message };
+            result = new InstructionResult { Header = header, InstructionId = instructionId, Instruction = request.Text, Error = e.Message };
         }
-        publisher.Publish(Topics.Results(stream), result);
-        if (result.Masks.Count > 0) publisher.Publish(Topics.Masks(stream), ResultBuilder.MaskSet(result));
-        if (result.Boxes.Count > 0) publisher.Publish(Topics.Boxes(stream), ResultBuilder.BoxSet(result));
-        publisher.Publish(Topics.Text(stream), new TextUpdate { Header = header, InstructionId = instruction.Id, Text = result.Text, PieceIndex = pieceIndex, Final = true });
+        publisher?.Publish(Topics.Results(stream), result);
+        if (result.Masks.Count > 0) publisher?.Publish(Topics.Masks(stream), ResultBuilder.MaskSet(result));
+        if (result.Boxes.Count > 0) publisher?.Publish(Topics.Boxes(stream), ResultBuilder.BoxSet(result));
+        publisher?.Publish(Topics.Text(stream), new TextUpdate { Header = header, InstructionId = instructionId, Text = result.Text, PieceIndex = pieceIndex, Final = true });
         return result;
     }
 
-    private async Task StatusLoopAsync(ResultPublisher publisher, CancellationToken cancellation)
+    /// <summary>Model thread: the stream's pipe, or null.</summary>
+    internal StreamPipe? Pipe(string streamId) => pipes.FirstOrDefault(p => p.Source.StreamId == streamId);
+
+    /// <summary>Model thread: an encoded frame of the stream (a given sequence from history, or the newest frame), or an error message.</summary>
+    internal (IEncodedFrame? Frame, string? Error) EncodedFrameFor(string streamId, ulong? sequence)
+    {
+        var pipe = Pipe(streamId);
+        if (pipe is null) return (null, $"unknown stream '{streamId}'");
+        if (sequence is { } seq)
+        {
+            var found = pipe.FindEncoded(seq);
+            return found is null ? (null, $"frame {seq} of stream '{streamId}' is not among the last {pipe.HistoryCapacity} encoded frames") : (found, null);
+        }
+        var latest = pipe.Latest;
+        if (latest is null) return (null, $"stream '{streamId}' has no frame yet");
+        var cached = pipe.FindEncoded(latest.Stamp.Sequence);
+        if (cached is not null) return (cached, null);
+        var encoded = engine.Encode(latest);
+        pipe.Remember(encoded);
+        return (encoded, null);
+    }
+
+    internal IInferenceEngine Engine => engine;
+
+    private async Task StatusLoopAsync(CancellationToken cancellation)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.StatusIntervalSeconds));
         try
         {
-            do publisher.Publish(Topics.Status, BuildStatus(publisher));
+            do publisher?.Publish(Topics.Status, BuildStatus());
             while (await timer.WaitForNextTickAsync(cancellation).ConfigureAwait(false));
         }
         catch (OperationCanceledException)
@@ -195,7 +298,8 @@ public sealed class PerceptionNode
         }
     }
 
-    private NodeStatus BuildStatus(ResultPublisher publisher)
+    /// <summary>A snapshot of the node's state (safe from any thread).</summary>
+    public NodeStatus BuildStatus()
     {
         var status = new NodeStatus
         {
@@ -204,16 +308,17 @@ public sealed class PerceptionNode
             UptimeS = uptime.Elapsed.TotalSeconds,
             Model = engine.Description,
             FpsOut = outRate.PerSecond,
-            ResultsPublished = (ulong)publisher.Published,
-            PublishDropped = (ulong)publisher.Dropped,
-            StandingInstructions = (uint)options.Instructions.Count,
+            ResultsPublished = (ulong)(publisher?.Published ?? 0),
+            PublishDropped = (ulong)(publisher?.Dropped ?? 0),
+            StandingInstructions = (uint)Instructions.Count,
+            Paused = paused,
             Memory = new MemoryStatus
             {
                 WorkingSetBytes = (ulong)Environment.WorkingSet,
                 ManagedBytes = (ulong)GC.GetTotalMemory(false),
             },
         };
-        foreach (var pipe in pipes)
+        foreach (var pipe in pipes.ToList())
         {
             status.Sources.Add(new SourceStatus
             {

@@ -1,18 +1,21 @@
 using ULlava.Perception.Core.Frames;
+using ULlava.Perception.Core.Inference;
 using ULlava.Perception.Core.Pipeline;
 
 namespace ULlava.Perception.Node.Pipeline;
 
-/// <summary>One source and what hangs off it: its channel to the model, its sampler and its counters.</summary>
+/// <summary>One source and what hangs off it: its channel to the model, its sampler, its recent frames and counters.</summary>
 internal sealed class StreamPipe
 {
     private long framesIn;
     private long framesSampled;
+    private Frame? latest;
 
-    public StreamPipe(IFrameSource source, FrameSampler sampler)
+    public StreamPipe(IFrameSource source, FrameSampler sampler, int historyFrames)
     {
         Source = source;
         Sampler = sampler;
+        HistoryCapacity = historyFrames;
         Channel = source.IsLive ? FrameChannel.LatestFrame() : FrameChannel.Lossless();
     }
 
@@ -22,6 +25,14 @@ internal sealed class StreamPipe
     /// <summary>Used only by the model thread.</summary>
     public FrameSampler Sampler { get; }
 
+    /// <summary>Recently encoded frames, oldest first (trimmed to what video questions need). Model thread only.</summary>
+    public List<IEncodedFrame> History { get; } = new();
+
+    public int HistoryCapacity { get; }
+
+    /// <summary>Only frames an instruction needs are encoded (otherwise every sampled frame, for asks and video windows).</summary>
+    public bool OnDemand { get; set; } = true;
+
     public Task? CaptureTask { get; set; }
     public long FramesIn => Interlocked.Read(ref framesIn);
     public long FramesSampled => Interlocked.Read(ref framesSampled);
@@ -30,11 +41,15 @@ internal sealed class StreamPipe
     public RateMeter InRate { get; } = new();
     public RateMeter SampledRate { get; } = new();
 
+    /// <summary>The newest frame the source produced, for one-shot asks.</summary>
+    public Frame? Latest => Volatile.Read(ref latest);
+
     public ValueTask Accept(Frame frame, CancellationToken cancellation)
     {
         Interlocked.Increment(ref framesIn);
         Width = frame.Width;
         Height = frame.Height;
+        Volatile.Write(ref latest, frame);
         InRate.Tick();
         return Channel.WriteAsync(frame, cancellation);
     }
@@ -43,5 +58,25 @@ internal sealed class StreamPipe
     {
         Interlocked.Increment(ref framesSampled);
         SampledRate.Tick();
+    }
+
+    /// <summary>Keeps an encoded frame for later asks and video windows, disposing the oldest beyond capacity.</summary>
+    public void Remember(IEncodedFrame frame)
+    {
+        frame.Trim();
+        History.Add(frame);
+        while (History.Count > HistoryCapacity)
+        {
+            History[0].Dispose();
+            History.RemoveAt(0);
+        }
+    }
+
+    public IEncodedFrame? FindEncoded(ulong sequence) => History.LastOrDefault(f => f.Stamp.Sequence == sequence);
+
+    public void ClearHistory()
+    {
+        foreach (var f in History) f.Dispose();
+        History.Clear();
     }
 }
