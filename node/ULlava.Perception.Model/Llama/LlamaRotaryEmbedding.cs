@@ -98,8 +98,9 @@ public sealed class LlamaRotaryEmbedding
 
         // HF computes base ** (arange(0, dim, 2) / dim) and its reciprocal in float32: do the same so angles agree.
         using var scope = NewDisposeScope();
-        var exponents = arange(0, _dim, 2, dtype: ScalarType.Int64).to_type(ScalarType.Float32) / _dim;
-        var invFreq = 1.0f / pow(full(1, theta, dtype: ScalarType.Float32), exponents);
+        // Host-side tables: explicit CPU, so a model built on the meta device (shapes only) still gets them.
+        var exponents = arange(0, _dim, 2, dtype: ScalarType.Int64, device: CPU).to_type(ScalarType.Float32) / _dim;
+        var invFreq = 1.0f / pow(full(1, theta, dtype: ScalarType.Float32, device: CPU), exponents);
 
         switch (RopeType)
         {

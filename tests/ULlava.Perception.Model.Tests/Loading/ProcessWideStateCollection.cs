@@ -1,0 +1,8 @@
+namespace ULlava.Perception.Model.Tests.Loading;
+
+/// <summary>Tests that change process-wide torch state (the default device) run alone, never beside others.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessWideStateCollection
+{
+    public const string Name = "process-wide torch state";
+}
