@@ -6,6 +6,7 @@ var commands = new (string Name, string Usage, string Summary, Func<ArgReader, i
     ("node", NodeCommand.Usage, "the perception node (default: bundled sample video and model)", NodeCommand.Run),
     ("golden-check", GoldenCheckCommand.Usage, "recompute a reference fixture folder's tensors and compare (exit 1 on any miss)", GoldenCheckCommand.Run),
     ("infer", InferCommand.Usage, "one image, one instruction: JSON on stdout, mask_N.png and annotated.png", InferCommand.Run),
+    ("bench", BenchCommand.Usage, "time every stage and the whole node; table on stdout, JSON with --json", BenchCommand.Run),
     ("render-sample", RenderSampleCommand.Usage, "render the bundled sample video (moving coloured shapes)", RenderSampleCommand.Run),
 };
 

@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using OpenCvSharp;
+using TorchSharp;
+using ULlava.Perception.Capture;
+using ULlava.Perception.Core.Frames;
+using ULlava.Perception.Core.Inference;
+using ULlava.Perception.Messages;
+using ULlava.Perception.Model.Inference;
+using ULlava.Perception.Node.Hosting;
+using ULlava.Perception.Node.Instructions;
+using ULlava.Perception.Node.Pipeline;
+using ULlava.Perception.Node.Results;
+using ULlava.Perception.Transport;
+using static TorchSharp.torch;
+
+namespace ULlava.Cli.Commands;
+
+/// <summary>
+/// `ullava bench`: times each stage and the whole node on the bundled sample video (or --video), prints a table
+/// and writes a JSON report. Every ratio compares two measurements taken in the same run.
+/// </summary>
+public static class BenchCommand
+{
+    public const string Usage = "bench [--quick] [--json FILE] [--video FILE] [--frames N] [--model DIR] [--device D] [--dtype T]";
+
+    private const string Segment = "Please segment and locate the red circle in this image.";
+
+    public static int Run(ArgReader args)
+    {
+        bool quick = args.Has("--quick");
+        string? jsonPath = args.Optional("--json");
+        string video = args.Optional("--video") ?? BundledAssets.SampleVideo;
+        int frames = args.Int("--frames", quick ? 6 : 30, 2, 10_000);
+        var model = ModelArgs.Read(args);
+        args.EnsureAllUsed();
+
+        var sample = ReadFrames(video, frames);
+        using var engine = model.Load();
+        var report = new Dictionary<string, object>
+        {
+            ["machine"] = Machine(model.Device, model.DType),
+            ["model"] = engine.Description,
+            ["video"] = $"{Path.GetFileName(video)} {sample[0].Width}x{sample[0].Height}, {sample.Count} frames",
+            ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
+        };
+        var stages = new Dictionary<string, double>();
+        int repeats = quick ? 3 : 10;
+
+        // Warm-up: first calls pay for lazy initialisation in libtorch.
+        using (var warm = engine.Encode(sample[0])) engine.Run(warm, new InstructionRequest(Segment, InstructionKind.Segment));
+
+        stages["capture_decode_ms"] = Median(repeats, () => ReadFrames(video, 1));
+        stages["preprocess_ms"] = Median(repeats, () =>
+        {
+            using var scope = NewDisposeScope();
+            engine.Processor.Preprocess(sample[0].Rgb, sample[0].Width, sample[0].Height);
+        });
+        stages["clip_ms"] = Median(repeats, () => engine.Encode(sample[0]).Dispose());
+        stages["sam_encoder_ms"] = Median(repeats, () =>
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var (input, _, _) = engine.Model.Sam.Preprocess(tensor(sample[0].Rgb, new long[] { sample[0].Height, sample[0].Width, 3 }, ScalarType.Byte));
+            engine.Model.Sam.ImageEncoder.forward(input.to(engine.Model.DType, engine.Model.Device));
+        });
+
+        // First and second instruction on one frame: the second reuses CLIP features, the prefix KV cache and SAM's embedding.
+        var first = new List<double>();
+        var second = new List<double>();
+        var prefill = new List<double>();
+        var maskMs = new List<double>();
+        for (int i = 0; i < repeats; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            using var frame = engine.Encode(sample[i % sample.Count]);
+            var a = engine.Run(frame, new InstructionRequest(Segment, InstructionKind.Segment));
+            first.Add(sw.Elapsed.TotalMilliseconds);
+            sw.Restart();
+            var b = engine.Run(frame, new InstructionRequest("Please segment and locate the blue square in this image.", InstructionKind.Segment));
+            second.Add(sw.Elapsed.TotalMilliseconds);
+            prefill.Add(b.Timings.PrefillMs);
+            maskMs.Add(b.Timings.MaskMs);
+        }
+        stages["first_instruction_ms"] = Median(first);
+        stages["second_instruction_ms"] = Median(second);
+        stages["prefill_suffix_ms"] = Median(prefill);
+        stages["mask_decode_ms"] = Median(maskMs);
+
+        int tokens = quick ? 8 : 32;
+        var perToken = new List<double>();
+        for (int i = 0; i < Math.Max(2, repeats / 3); i++)
+        {
+            using var frame = engine.Encode(sample[0]);
+            var answer = engine.Run(frame, new InstructionRequest("What is in the image?", InstructionKind.Ask, tokens));
+            if (answer.Timings.GeneratedTokens > 1) perToken.Add(answer.Timings.DecodeMs / (answer.Timings.GeneratedTokens - 1));
+        }
+        stages["decode_ms_per_token"] = Median(perToken);
+
+        using (var frame = engine.Encode(sample[0]))
+        {
+            var answer = engine.Run(frame, new InstructionRequest(Segment, InstructionKind.Segment));
+            stages["result_build_ms"] = Median(repeats, () => ResultBuilder.Build(frame.Stamp, frame.Width, frame.Height, "b", new InstructionRequest(Segment, InstructionKind.Segment), answer, 0));
+            var result = ResultBuilder.Build(frame.Stamp, frame.Width, frame.Height, "b", new InstructionRequest(Segment, InstructionKind.Segment), answer, 0);
+            using var publisher = new ResultPublisher("tcp://127.0.0.1:0");
+            stages["publish_ms"] = Median(repeats, () => publisher.Publish(Topics.Results("bench"), result));
+        }
+
+        // Bare model time on the frames against the whole node (capture, channel, scheduling, results, publishing).
+        var bare = Stopwatch.StartNew();
+        foreach (var f in sample)
+        {
+            using var frame = engine.Encode(f);
+            engine.Run(frame, new InstructionRequest(Segment, InstructionKind.Segment));
+        }
+        double bareMs = bare.Elapsed.TotalMilliseconds;
+        var options = new NodeOptions
+        {
+            Sources = new[] { new SourceSpec("bench", video) },
+            Instructions = new[] { new StandingInstruction("seg-1", new InstructionRequest(Segment, InstructionKind.Segment)) },
+            PublishEndpoint = "tcp://127.0.0.1:0",
+            MaxFrames = sample.Count,
+            PrintFrames = false,
+        };
+        var node = new PerceptionNode(options, engine, spec => new VideoCaptureSource(spec.StreamId, spec.Uri), TextWriter.Null);
+        var whole = Stopwatch.StartNew();
+        node.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
+        double nodeMs = whole.Elapsed.TotalMilliseconds;
+
+        report["stages_ms"] = stages;
+        report["standing_seg_fps"] = node.FramesProcessed / (nodeMs / 1000);
+        report["bare_model_fps"] = sample.Count / (bareMs / 1000);
+        report["node_overhead_ratio"] = nodeMs / node.FramesProcessed / (bareMs / sample.Count);
+        report["second_instruction_ratio"] = stages["second_instruction_ms"] / stages["first_instruction_ms"];
+        report["decode_ms_per_token"] = stages["decode_ms_per_token"];
+        report["peak_working_set_mib"] = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
+
+        foreach (var (k, v) in stages) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{k,-26} {v,10:F2}"));
+        foreach (var k in new[] { "standing_seg_fps", "bare_model_fps", "node_overhead_ratio", "second_instruction_ratio", "peak_working_set_mib" })
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{k,-26} {(double)report[k],10:F3}"));
+        string json = JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true });
+        if (jsonPath is not null)
+        {
+            File.WriteAllText(jsonPath, json);
+            Console.WriteLine($"report: {jsonPath}");
+        }
+        return 0;
+    }
+
+    private static List<Frame> ReadFrames(string path, int count)
+    {
+        using var capture = new VideoCapture(path);
+        if (!capture.IsOpened()) throw new IOException($"{path}: not a video OpenCV can decode");
+        var frames = new List<Frame>();
+        using var bgr = new Mat();
+        while (frames.Count < count && capture.Read(bgr) && !bgr.Empty())
+            frames.Add(VideoCaptureSource.ToFrame(bgr, new FrameStamp("bench", (ulong)frames.Count, UnixClock.NowNs())));
+        if (frames.Count == 0) throw new IOException($"{path}: no frames");
+        return frames;
+    }
+
+    private static double Median(int repeats, Action action)
+    {
+        var times = new List<double>();
+        for (int i = 0; i < repeats; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            action();
+            times.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        return Median(times);
+    }
+
+    private static double Median(List<double> values) => values.Count == 0 ? double.NaN : values.Order().ElementAt(values.Count / 2);
+
+    private static Dictionary<string, object> Machine(string device, string dtype)
+    {
+        string cpu = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown"
+            : "unknown";
+        return new Dictionary<string, object>
+        {
+            ["cpu"] = cpu,
+            ["cores"] = Environment.ProcessorCount,
+            ["torch_threads"] = torch.get_num_threads(),
+            ["os"] = RuntimeInformation.OSDescription,
+            ["device"] = device,
+            ["dtype"] = dtype,
+            ["cuda"] = torch.cuda.is_available(),
+        };
+    }
+}
