@@ -149,6 +149,10 @@ public sealed class CommandServer : IDisposable
 
         Interlocked.Increment(ref inFlight);
         Task<Reply> handling;
+        // The poller installs its own SynchronizationContext; without this a handler's awaits would resume on the
+        // socket thread (and fail once the poller is disposed).
+        var context = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(null);
         try
         {
             handling = handler.HandleAsync(command, stopping.Token);
@@ -156,6 +160,10 @@ public sealed class CommandServer : IDisposable
         catch (Exception e)
         {
             handling = Task.FromException<Reply>(e);
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(context);
         }
         handling.ContinueWith(t =>
         {
