@@ -19,10 +19,13 @@ public sealed class ResultPublisher : IDisposable
     private long dropped;
 
     /// <param name="endpoint">e.g. tcp://127.0.0.1:5556; port 0 binds a free port (see <see cref="Endpoint"/>).</param>
-    public ResultPublisher(string endpoint, int sendHighWatermark = 100, int queueCapacity = 1000)
+    /// <param name="curveServer">The node's key pair: the socket becomes a CURVE server and only subscribers that
+    /// know its public key can connect (encrypted; NetMQ has no ZAP, so subscribers are not restricted by key).</param>
+    public ResultPublisher(string endpoint, int sendHighWatermark = 100, int queueCapacity = 1000, NetMQCertificate? curveServer = null)
     {
+        if (curveServer is { HasSecretKey: false }) throw new ArgumentException("the CURVE server certificate needs its secret key", nameof(curveServer));
         queue = new BlockingCollection<(string, byte[])>(queueCapacity);
-        thread = new Thread(() => Run(endpoint, sendHighWatermark)) { IsBackground = true, Name = "zmq-pub" };
+        thread = new Thread(() => Run(endpoint, sendHighWatermark, curveServer)) { IsBackground = true, Name = "zmq-pub" };
         thread.Start();
         Endpoint = bound.Task.GetAwaiter().GetResult();
     }
@@ -41,7 +44,7 @@ public sealed class ResultPublisher : IDisposable
         if (queue.IsAddingCompleted || !queue.TryAdd((topic, message.ToByteArray()))) Interlocked.Increment(ref dropped);
     }
 
-    private void Run(string endpoint, int sendHighWatermark)
+    private void Run(string endpoint, int sendHighWatermark, NetMQCertificate? curveServer)
     {
         PublisherSocket socket;
         try
@@ -49,6 +52,11 @@ public sealed class ResultPublisher : IDisposable
             socket = new PublisherSocket();
             socket.Options.SendHighWatermark = sendHighWatermark;
             socket.Options.Linger = TimeSpan.FromMilliseconds(200);
+            if (curveServer is not null)
+            {
+                socket.Options.CurveServer = true;
+                socket.Options.CurveCertificate = curveServer;
+            }
             bound.SetResult(Bind(socket, endpoint));
         }
         catch (Exception e)
