@@ -35,6 +35,7 @@ public sealed class NodeCommandHandlerTests : IAsyncLifetime
             Sources = new[] { new SourceSpec("cam0", clip) },
             Instructions = Array.Empty<StandingInstruction>(),
             PublishEndpoint = "tcp://127.0.0.1:0",
+            CommandEndpoint = "tcp://127.0.0.1:0",
             PrintFrames = false,
             MaxFps = 20,
         };

@@ -47,6 +47,7 @@ public sealed class PerceptionNodeTests : IDisposable
             Sources = new[] { new SourceSpec("cam0", clip) },
             Instructions = new[] { new StandingInstruction("seg-1", new InstructionRequest("Please segment the red circle.", InstructionKind.Segment)) },
             PublishEndpoint = "tcp://127.0.0.1:0",
+            CommandEndpoint = "tcp://127.0.0.1:0",
             PrintFrames = true,
         };
         var lines = new StringWriter();
@@ -109,6 +110,7 @@ public sealed class PerceptionNodeTests : IDisposable
             Sources = new[] { new SourceSpec("cam0", Path.Combine(dir, "nope.mp4")) },
             Instructions = new[] { new StandingInstruction("cap-1", new InstructionRequest("Describe.", InstructionKind.Caption, MaxNewTokens: 2)) },
             PublishEndpoint = "tcp://127.0.0.1:0",
+            CommandEndpoint = "tcp://127.0.0.1:0",
         };
         var node = new PerceptionNode(options, Engine.Value, spec => new VideoCaptureSource(spec.StreamId, spec.Uri), TextWriter.Null);
         var errors = new StringWriter();

@@ -3,6 +3,7 @@ using System.Text.Json;
 using ULlava.Perception.Core.Results;
 using ULlava.Perception.Messages;
 using ULlava.Perception.Messages.V1;
+using ULlava.Perception.Tests.Shared;
 
 namespace ULlava.Perception.Transport.Tests;
 
@@ -12,20 +13,10 @@ namespace ULlava.Perception.Transport.Tests;
 /// </summary>
 public sealed class PythonInteropTests : IDisposable
 {
-    private const string Python = "/usr/bin/python3";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-    private readonly string pbDir = Directory.CreateTempSubdirectory("ullava-pb-").FullName;
-    private readonly string root = RepositoryRoot();
+    private static readonly TimeSpan Timeout = PythonClient.Timeout;
+    private readonly PythonClient client = new();
 
-    public PythonInteropTests()
-    {
-        string protoRoot = Path.Combine(root, "messages", "proto");
-        var protos = Directory.GetFiles(Path.Combine(protoRoot, "ullava", "perception", "v1"), "*.proto").Order(StringComparer.Ordinal);
-        var (code, output) = RunToEnd("protoc", ["-I", protoRoot, $"--python_out={pbDir}", .. protos]);
-        Assert.True(code == 0, $"protoc failed: {output}");
-    }
-
-    public void Dispose() => Directory.Delete(pbDir, recursive: true);
+    public void Dispose() => client.Dispose();
 
     [Fact]
     public void PythonSendsCommandsAndPrintsTheReplies()
@@ -33,21 +24,21 @@ public sealed class PythonInteropTests : IDisposable
         var book = new InstructionBook();
         using var server = new CommandServer(book, "tcp://127.0.0.1:0");
 
-        var (code, output) = RunToEnd(Python, [Script, "--pb-dir", pbDir, "command", "--endpoint", server.Endpoint, "--timeout", "20", "add", "find", "the", "cup", "--kind", "segment"]);
+        var (code, output) = client.Run("command", "--endpoint", server.Endpoint, "--timeout", "20", "add", "find", "the", "cup", "--kind", "segment");
         Assert.True(code == 0, output);
         using var added = JsonDocument.Parse(output);
         Assert.True(added.RootElement.GetProperty("ok").GetBoolean());
         Assert.Equal("find the cup", added.RootElement.GetProperty("instruction").GetProperty("spec").GetProperty("text").GetString());
         Assert.Equal("INSTRUCTION_KIND_SEGMENT", added.RootElement.GetProperty("instruction").GetProperty("spec").GetProperty("kind").GetString());
 
-        (code, output) = RunToEnd(Python, [Script, "--pb-dir", pbDir, "command", "--endpoint", server.Endpoint, "--timeout", "20", "--json", """{"requestId": "py-1", "listInstructions": {}}"""]);
+        (code, output) = client.Run("command", "--endpoint", server.Endpoint, "--timeout", "20", "--json", """{"requestId": "py-1", "listInstructions": {}}""");
         Assert.True(code == 0, output);
         using var listed = JsonDocument.Parse(output);
         Assert.Equal("py-1", listed.RootElement.GetProperty("requestId").GetString());
         Assert.Equal("find the cup", listed.RootElement.GetProperty("instructionList").GetProperty("instructions")[0].GetProperty("spec").GetProperty("text").GetString());
 
         // A failed command exits 1 and still prints the reply.
-        (code, output) = RunToEnd(Python, [Script, "--pb-dir", pbDir, "command", "--endpoint", server.Endpoint, "--timeout", "20", "remove", "nope"]);
+        (code, output) = client.Run("command", "--endpoint", server.Endpoint, "--timeout", "20", "remove", "nope");
         Assert.Equal(1, code);
         Assert.Equal("ERROR_CODE_NOT_FOUND", JsonDocument.Parse(output).RootElement.GetProperty("error").GetProperty("code").GetString());
         Assert.Equal(3, book.Calls);
@@ -72,7 +63,7 @@ public sealed class PythonInteropTests : IDisposable
         };
         using var publisher = new ResultPublisher("tcp://127.0.0.1:0");
 
-        using var python = Start(Python, [Script, "--pb-dir", pbDir, "subscribe", "--endpoint", publisher.Endpoint, "--topic", Topics.Results("cam0"), "--count", "1", "--timeout", "30"]);
+        using var python = client.Start("subscribe", "--endpoint", publisher.Endpoint, "--topic", Topics.Results("cam0"), "--count", "1", "--timeout", "30");
         try
         {
             var stderr = python.StandardError.ReadToEndAsync();
@@ -88,7 +79,7 @@ public sealed class PythonInteropTests : IDisposable
             }
             if (!line.IsCompleted || await line is null)
             {
-                Kill(python);
+                PythonClient.Kill(python);
                 Assert.Fail("no line from the Python subscriber: " + await stderr);
             }
 
@@ -103,51 +94,7 @@ public sealed class PythonInteropTests : IDisposable
         }
         finally
         {
-            Kill(python);
+            PythonClient.Kill(python);
         }
-    }
-
-    private string Script => Path.Combine(root, "tools", "python", "ullava_client.py");
-
-    private static Process Start(string file, IEnumerable<string> args)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in args) info.ArgumentList.Add(a);
-        return Process.Start(info) ?? throw new InvalidOperationException($"could not start {file}");
-    }
-
-    private static (int Code, string Output) RunToEnd(string file, IEnumerable<string> args)
-    {
-        using var process = Start(file, args);
-        try
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            Assert.True(process.WaitForExit(Timeout), $"{file} did not finish");
-            return (process.ExitCode, stdout.Result + stderr.Result);
-        }
-        finally
-        {
-            Kill(process);
-        }
-    }
-
-    private static void Kill(Process process)
-    {
-        try
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // Exited between the check and the kill.
-        }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Directory.Packages.props"))) return dir.FullName;
-        throw new DirectoryNotFoundException("no repository root above " + AppContext.BaseDirectory);
     }
 }

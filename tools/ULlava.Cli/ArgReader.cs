@@ -87,6 +87,14 @@ public sealed class ArgReader
         throw new UsageException($"missing {what}");
     }
 
+    /// <summary>Everything not consumed so far, in order (a subcommand's own arguments).</summary>
+    public List<string> Rest()
+    {
+        var rest = args.Where((_, i) => !used.Contains(i)).ToList();
+        for (int i = 0; i < args.Count; i++) used.Add(i);
+        return rest;
+    }
+
     public void EnsureAllUsed()
     {
         var unknown = args.Where((_, i) => !used.Contains(i)).ToList();

@@ -7,6 +7,9 @@ var commands = new (string Name, string Usage, string Summary, Func<ArgReader, i
     ("golden-check", GoldenCheckCommand.Usage, "recompute a reference fixture folder's tensors and compare (exit 1 on any miss)", GoldenCheckCommand.Run),
     ("infer", InferCommand.Usage, "one image, one instruction: JSON on stdout, mask_N.png and annotated.png", InferCommand.Run),
     ("bench", BenchCommand.Usage, "time every stage and the whole node; table on stdout, JSON with --json", BenchCommand.Run),
+    ("sub", SubCommand.Usage, "print the node's messages as JSON lines", SubCommand.Run),
+    ("cmd", CmdCommand.Usage, "send a command to a running node, print the reply", CmdCommand.Run),
+    ("keygen", KeygenCommand.Usage, "make a CURVE key pair for the node or a client", KeygenCommand.Run),
     ("render-sample", RenderSampleCommand.Usage, "render the bundled sample video (moving coloured shapes)", RenderSampleCommand.Run),
 };
 

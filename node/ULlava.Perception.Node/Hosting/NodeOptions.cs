@@ -1,4 +1,5 @@
 using ULlava.Perception.Node.Instructions;
+using ULlava.Perception.Transport;
 
 namespace ULlava.Perception.Node.Hosting;
 
@@ -8,6 +9,14 @@ public sealed record NodeOptions
     public required IReadOnlyList<SourceSpec> Sources { get; init; }
     public required IReadOnlyList<StandingInstruction> Instructions { get; init; }
     public string PublishEndpoint { get; init; } = "tcp://127.0.0.1:5556";
+
+    /// <summary>The command channel (ROUTER); null: no commands.</summary>
+    public string? CommandEndpoint { get; init; } = "tcp://127.0.0.1:5557";
+
+    /// <summary>CURVE on the command socket (and, with <see cref="EncryptResults"/>, the publisher); null: plain.</summary>
+    public CommandSecurity? Security { get; init; }
+
+    public bool EncryptResults { get; init; }
     /// <summary>Play files again from the start when they end.</summary>
     public bool Loop { get; init; }
     public double MaxFps { get; init; }

@@ -5,6 +5,7 @@ using ULlava.Perception.Core.Inference;
 using ULlava.Perception.Core.Pipeline;
 using ULlava.Perception.Messages;
 using ULlava.Perception.Messages.V1;
+using ULlava.Perception.Node.Commands;
 using ULlava.Perception.Node.Hosting;
 using ULlava.Perception.Node.Instructions;
 using ULlava.Perception.Node.Results;
@@ -29,6 +30,7 @@ public sealed class PerceptionNode
     private readonly RateMeter outRate = new();
     private readonly Stopwatch uptime = Stopwatch.StartNew();
     private readonly TaskCompletionSource<string> publishEndpoint = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<string?> commandEndpoint = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<double> recentLatencies = new();
     private ResultPublisher? publisher;
     private long framesProcessed;
@@ -46,6 +48,9 @@ public sealed class PerceptionNode
 
     /// <summary>The standing instructions; commands change them while the node runs.</summary>
     public InstructionRegistry Instructions { get; }
+
+    /// <summary>The bound command endpoint (null without a command channel), once the node has started.</summary>
+    public Task<string?> CommandEndpoint => commandEndpoint.Task;
 
     /// <summary>The bound publish endpoint, once the node has started (tests bind port 0).</summary>
     public Task<string> PublishEndpoint => publishEndpoint.Task;
@@ -65,9 +70,10 @@ public sealed class PerceptionNode
     public async Task<int> RunAsync(CancellationToken cancellation)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        using var pub = new ResultPublisher(options.PublishEndpoint);
+        var (pub, commands) = OpenSockets();
+        using var ownedPublisher = pub;
+        using var ownedCommands = commands;
         publisher = pub;
-        publishEndpoint.TrySetResult(pub.Endpoint);
 
         foreach (var spec in options.Sources)
             pipes.Add(new StreamPipe(sourceFactory(spec), new FrameSampler(options.MaxFps, options.EveryNFrames), options.HistoryFrames));
@@ -107,6 +113,27 @@ public sealed class PerceptionNode
             foreach (var pipe in pipes) await pipe.Source.DisposeAsync().ConfigureAwait(false);
         }
         return pipes.Any(p => p.Source.State == Core.Frames.SourceState.Failed) ? 1 : 0;
+    }
+
+    /// <summary>Binds the publisher and the command server; a failure (e.g. a port in use) is reported to whoever awaits the endpoints too.</summary>
+    private (ResultPublisher Publisher, CommandServer? Commands) OpenSockets()
+    {
+        ResultPublisher? pub = null;
+        try
+        {
+            pub = new ResultPublisher(options.PublishEndpoint, curveServer: options.EncryptResults ? options.Security?.ServerCertificate : null);
+            var commands = options.CommandEndpoint is null ? null : new CommandServer(new NodeCommandHandler(this), options.CommandEndpoint, security: options.Security);
+            publishEndpoint.TrySetResult(pub.Endpoint);
+            commandEndpoint.TrySetResult(commands?.Endpoint);
+            return (pub, commands);
+        }
+        catch (Exception e)
+        {
+            pub?.Dispose();
+            publishEndpoint.TrySetException(e);
+            commandEndpoint.TrySetException(e);
+            throw;
+        }
     }
 
     /// <summary>Runs <paramref name="work"/> on the model thread (the only one that may touch the engine).</summary>

@@ -121,6 +121,7 @@ public static class BenchCommand
             Sources = new[] { new SourceSpec("bench", video) },
             Instructions = new[] { new StandingInstruction("seg-1", new InstructionRequest(Segment, InstructionKind.Segment)) },
             PublishEndpoint = "tcp://127.0.0.1:0",
+            CommandEndpoint = null,
             MaxFrames = sample.Count,
             PrintFrames = false,
         };

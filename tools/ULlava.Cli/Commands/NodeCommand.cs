@@ -4,6 +4,7 @@ using ULlava.Perception.Model.Inference;
 using ULlava.Perception.Node.Hosting;
 using ULlava.Perception.Node.Instructions;
 using ULlava.Perception.Node.Pipeline;
+using ULlava.Perception.Transport;
 
 namespace ULlava.Cli.Commands;
 
@@ -13,7 +14,8 @@ public static class NodeCommand
     public const string Usage =
         "node [--source [ID=]URI]... [--model DIR] [--device cpu|cuda[:N]] [--dtype float32|bfloat16|float16] [--libtorch DIR]\n" +
         "       [--segment TEXT]... [--ground TEXT]... [--ask TEXT]... [--caption] [--instruction TEXT]...\n" +
-        "       [--every N] [--max-fps F] [--max-new-tokens N] [--pub ENDPOINT] [--loop] [--max-frames N] [--quiet]";
+        "       [--every N] [--max-fps F] [--max-new-tokens N] [--pub ENDPOINT] [--cmd ENDPOINT|none] [--loop] [--max-frames N] [--quiet]\n" +
+        "       [--curve-public FILE --curve-secret FILE [--allow-clients DIR|FILE] [--encrypt-results]]";
 
     public const string DefaultSegmentation = "Please segment and locate the red circle in this image.";
 
@@ -29,6 +31,9 @@ public static class NodeCommand
             Sources = sources,
             Instructions = instructions,
             PublishEndpoint = args.Optional("--pub") ?? "tcp://127.0.0.1:5556",
+            CommandEndpoint = args.Optional("--cmd") is { } cmd ? (cmd == "none" ? null : cmd) : "tcp://127.0.0.1:5557",
+            Security = ReadSecurity(args),
+            EncryptResults = args.Has("--encrypt-results"),
             Loop = args.Has("--loop"),
             EveryNFrames = 1,
             MaxFps = args.Double("--max-fps", 0, 0, 1000),
@@ -55,9 +60,22 @@ public static class NodeCommand
         });
         var node = new PerceptionNode(options, engine, spec => new VideoCaptureSource(spec.StreamId, spec.Uri, options.Loop), Console.Out);
         _ = node.PublishEndpoint.ContinueWith(t => Console.Error.WriteLine($"publishing on {t.Result}"), TaskContinuationOptions.OnlyOnRanToCompletion);
+        _ = node.CommandEndpoint.ContinueWith(t => Console.Error.WriteLine(t.Result is null ? "no command channel" : $"commands on {t.Result}"), TaskContinuationOptions.OnlyOnRanToCompletion);
         int code = node.RunAsync(cancel.Token).GetAwaiter().GetResult();
         Console.Error.WriteLine($"processed {node.FramesProcessed} frames");
         return code;
+    }
+
+    private static CommandSecurity? ReadSecurity(ArgReader args)
+    {
+        string? publicKey = args.Optional("--curve-public"), secretKey = args.Optional("--curve-secret"), allow = args.Optional("--allow-clients");
+        if (publicKey is null && secretKey is null)
+        {
+            if (allow is not null) throw new UsageException("--allow-clients needs the node's key pair (--curve-public, --curve-secret)");
+            return null;
+        }
+        if (publicKey is null || secretKey is null) throw new UsageException("--curve-public and --curve-secret go together");
+        return new CommandSecurity(CurveKeys.Read(publicKey, secretKey), allow is null ? null : CurveKeys.ReadAllowList(allow));
     }
 
     private static List<StandingInstruction> ReadInstructions(ArgReader args, int maxNewTokens)
