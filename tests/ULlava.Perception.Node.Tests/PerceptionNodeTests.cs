@@ -94,6 +94,8 @@ public sealed class PerceptionNodeTests : IDisposable
             Assert.Single(r.Boxes);
             Assert.True(r.Timings.TotalMs > 0);
         }
+        // Tracking is wired: every mask and box carries a track id (the tracker's association is tested in Core).
+        Assert.All(results, r => Assert.True(r.Masks[0].TrackId > 0 && r.Boxes[0].TrackId > 0));
         Assert.Contains(received, m => m.Topic == Topics.Masks("cam0"));
         Assert.Contains(received, m => m.Topic == Topics.Text("cam0") && TextUpdate.Parser.ParseFrom(m.Payload).Final);
         var statuses = received.Where(m => m.Topic == Topics.Status).Select(m => NodeStatus.Parser.ParseFrom(m.Payload)).ToList();

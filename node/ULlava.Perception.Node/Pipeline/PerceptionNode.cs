@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using ULlava.Perception.Core.Frames;
 using ULlava.Perception.Core.Inference;
 using ULlava.Perception.Core.Pipeline;
+using ULlava.Perception.Core.Tracking;
 using ULlava.Perception.Messages;
 using ULlava.Perception.Messages.V1;
 using ULlava.Perception.Node.Commands;
@@ -215,6 +216,7 @@ public sealed class PerceptionNode
         var started = Stopwatch.GetTimestamp();
         var snapshot = Instructions.Snapshot;
         var due = snapshot.Where(i => i.IsDue(frame.Stamp)).ToList();
+        foreach (var gone in pipe.Trackers.Keys.Where(id => snapshot.All(i => i.Id != id)).ToList()) pipe.Trackers.Remove(gone);
         bool keepsHistory = !pipe.OnDemand || snapshot.Any(i => i.Video is not null && i.AppliesTo(pipe.Source.StreamId));
         var results = new List<InstructionResult>(due.Count);
         if (due.Count > 0 || keepsHistory)
@@ -250,12 +252,25 @@ public sealed class PerceptionNode
                           piece => engine.RunVideo(frames, instruction.Request, piece), frames);
         }
         return Answer(frame.Stamp, frame.Width, frame.Height, instruction.Id, instruction.Request, started,
-                      piece => engine.Run(encoded, instruction.Request, piece));
+                      piece => engine.Run(encoded, instruction.Request, piece), track: (answer, result) => Track(pipe, instruction.Id, answer, result));
+    }
+
+    /// <summary>Stable ids for a standing instruction's masks and boxes while their objects persist.</summary>
+    private void Track(StreamPipe pipe, string instructionId, InstructionAnswer answer, InstructionResult result)
+    {
+        if (!pipe.Trackers.TryGetValue(instructionId, out var trackers))
+            pipe.Trackers[instructionId] = trackers = (new ObjectTracker(), new ObjectTracker());
+        var maskIds = trackers.Masks.Update(answer.Masks.Select((m, i) =>
+            new TrackedObject(result.Masks[i].Bbox.XMin, result.Masks[i].Bbox.YMin, result.Masks[i].Bbox.XMax, result.Masks[i].Bbox.YMax, m.Pixels, m.Width, m.Height)).ToList());
+        for (int i = 0; i < maskIds.Length; i++) result.Masks[i].TrackId = maskIds[i];
+        var boxIds = trackers.Boxes.Update(answer.Boxes.Select(b => new TrackedObject(b.XMin, b.YMin, b.XMax, b.YMax)).ToList());
+        for (int i = 0; i < boxIds.Length; i++) result.Boxes[i].TrackId = boxIds[i];
     }
 
     /// <summary>Runs one instruction, streams its text, publishes its result; a failure becomes the result's error.</summary>
     internal InstructionResult Answer(FrameStamp stamp, int width, int height, string instructionId, InstructionRequest request, long started,
-                                      Func<Action<string>, InstructionAnswer> run, IReadOnlyList<IEncodedFrame>? window = null)
+                                      Func<Action<string>, InstructionAnswer> run, IReadOnlyList<IEncodedFrame>? window = null,
+                                      Action<InstructionAnswer, InstructionResult>? track = null)
     {
         string stream = stamp.StreamId;
         var header = ResultBuilder.Header(stamp);
@@ -270,6 +285,7 @@ public sealed class PerceptionNode
                 publisher?.Publish(Topics.Text(stream), new TextUpdate { Header = header, InstructionId = instructionId, Piece = piece, PieceIndex = pieceIndex++, Text = soFar });
             });
             result = ResultBuilder.Build(stamp, width, height, instructionId, request, answer, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            track?.Invoke(answer, result);
             if (window is { Count: > 0 })
             {
                 result.WindowFrames = (uint)window.Count;

@@ -1,6 +1,7 @@
 using ULlava.Perception.Core.Frames;
 using ULlava.Perception.Core.Inference;
 using ULlava.Perception.Core.Pipeline;
+using ULlava.Perception.Core.Tracking;
 
 namespace ULlava.Perception.Node.Pipeline;
 
@@ -29,6 +30,9 @@ internal sealed class StreamPipe
     public List<IEncodedFrame> History { get; } = new();
 
     public int HistoryCapacity { get; }
+
+    /// <summary>Per standing instruction: the trackers of its masks and of its boxes. Model thread only.</summary>
+    public Dictionary<string, (ObjectTracker Masks, ObjectTracker Boxes)> Trackers { get; } = new();
 
     /// <summary>Only frames an instruction needs are encoded (otherwise every sampled frame, for asks and video windows).</summary>
     public bool OnDemand { get; set; } = true;
