@@ -4,7 +4,8 @@ using Xunit.Abstractions;
 
 namespace ULlava.Perception.Calibration.Tests;
 
-public sealed class ChessboardCalibratorTests(SyntheticViewsFixture views, ITestOutputHelper output) : IClassFixture<SyntheticViewsFixture>
+[Collection(SyntheticViewsCollection.Name)]
+public sealed class ChessboardCalibratorTests(SyntheticViewsFixture views, ITestOutputHelper output)
 {
     private static readonly CameraModel Truth = SyntheticViewsFixture.Truth;
 
