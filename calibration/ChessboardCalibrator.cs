@@ -61,7 +61,12 @@ public static class ChessboardCalibrator
         if (squareSize <= 0) throw new ArgumentOutOfRangeException(nameof(squareSize), "the square size must be positive (metres)");
         int n = innerCorners.Width * innerCorners.Height;
         foreach (var v in views)
-            if (v.Corners.Length != n) throw new ArgumentException($"view {v.Name} has {v.Corners.Length} corners, the {innerCorners.Width}x{innerCorners.Height} board has {n}", nameof(views));
+        {
+            if (v.ObjectPoints is null && v.Corners.Length != n)
+                throw new ArgumentException($"view {v.Name} has {v.Corners.Length} corners, the {innerCorners.Width}x{innerCorners.Height} board has {n}", nameof(views));
+            if (v.ObjectPoints is not null && v.ObjectPoints.Length != v.Corners.Length)
+                throw new ArgumentException($"view {v.Name} has {v.Corners.Length} corners but {v.ObjectPoints.Length} board points", nameof(views));
+        }
         var board = BoardPoints(innerCorners, squareSize);
         var active = views.ToList();
         var rejected = new List<ViewReport>();
@@ -131,12 +136,12 @@ public static class ChessboardCalibrator
         var k = new double[3, 3];
         var d = new double[DistortionModels.CoefficientCount(model)];
         var flags = model == DistortionModel.RationalPolynomial ? CalibrationFlags.RationalModel : CalibrationFlags.None;
-        double rms = Cv2.CalibrateCamera(views.Select(_ => (IEnumerable<Point3f>)board), views.Select(v => (IEnumerable<Point2f>)v.Corners),
+        double rms = Cv2.CalibrateCamera(views.Select(v => (IEnumerable<Point3f>)(v.ObjectPoints ?? board)), views.Select(v => (IEnumerable<Point2f>)v.Corners),
             imageSize, k, d, out var rvecs, out var tvecs, flags, new TermCriteria(CriteriaTypes.Count | CriteriaTypes.Eps, 100, 1e-12));
         var errors = new double[views.Count];
         for (int i = 0; i < views.Count; i++)
         {
-            Cv2.ProjectPoints(board, [rvecs[i].Item0, rvecs[i].Item1, rvecs[i].Item2], [tvecs[i].Item0, tvecs[i].Item1, tvecs[i].Item2],
+            Cv2.ProjectPoints(views[i].ObjectPoints ?? board, [rvecs[i].Item0, rvecs[i].Item1, rvecs[i].Item2], [tvecs[i].Item0, tvecs[i].Item1, tvecs[i].Item2],
                 k, d, out var projected, out _);
             errors[i] = RmsDistance(projected, views[i].Corners);
         }
@@ -145,8 +150,7 @@ public static class ChessboardCalibrator
 
     private static FitResult FitFisheye(List<CalibrationView> views, Point3f[] board, Size imageSize)
     {
-        var boardD = board.Select(p => new Point3d(p.X, p.Y, p.Z)).ToArray();
-        var objects = views.Select(_ => (Mat)Mat.FromArray(boardD)).ToList();
+        var objects = views.Select(v => (Mat)Mat.FromArray((v.ObjectPoints ?? board).Select(p => new Point3d(p.X, p.Y, p.Z)).ToArray())).ToList();
         var images = views.Select(v => (Mat)Mat.FromArray(v.Corners.Select(c => new Point2d(c.X, c.Y)).ToArray())).ToList();
         using var k = new Mat(3, 3, MatType.CV_64FC1, Scalar.All(0));
         using var d = new Mat(4, 1, MatType.CV_64FC1, Scalar.All(0));

@@ -45,9 +45,20 @@ public sealed class SyntheticBoard
 
     public CameraModel Truth { get; }
 
-    /// <summary>The board seen from a pose (board frame → camera frame), as an 8-bit grey image.</summary>
-    public Mat Render(Vec3d rvec, Vec3d tvec)
+    /// <summary>
+    /// The board seen from a pose (board frame → camera frame), as an 8-bit grey image. With a
+    /// <paramref name="texture"/> (a ChArUco board image), board point (0, 0) is its pixel (margin, margin) and one
+    /// square (<paramref name="textureSquare"/> metres) is <paramref name="pixelsPerSquare"/> pixels; otherwise the analytic 9×6 chessboard.
+    /// </summary>
+    public Mat Render(Vec3d rvec, Vec3d tvec, Mat? texture = null, int pixelsPerSquare = 0, int margin = 0, double textureSquare = Square)
     {
+        byte[]? tex = null;
+        int tw = 0, th = 0;
+        if (texture is not null)
+        {
+            texture.GetArray(out tex);
+            (tw, th) = (texture.Width, texture.Height);
+        }
         Cv2.Rodrigues(new[] { rvec.Item0, rvec.Item1, rvec.Item2 }, out double[,] r, out _);
         // Board point (X, Y, 0) → camera: [r1 r2 t]·(X, Y, 1); its inverse takes a normalised ray back to the board.
         using var hm = new Mat(3, 3, MatType.CV_64FC1);
@@ -64,7 +75,13 @@ public sealed class SyntheticBoard
                 double x = nx[p * ss + s], y = ny[p * ss + s];
                 double bz = hi[6] * x + hi[7] * y + hi[8];
                 double bx = (hi[0] * x + hi[1] * y + hi[2]) / bz, by = (hi[3] * x + hi[4] * y + hi[5]) / bz;
-                sum += Shade(bx / Square, by / Square, bz);
+                if (tex is null)
+                {
+                    sum += Shade(bx / Square, by / Square, bz);
+                    continue;
+                }
+                int u = (int)Math.Floor(margin + bx / textureSquare * pixelsPerSquare), v = (int)Math.Floor(margin + by / textureSquare * pixelsPerSquare);
+                sum += bz > 0 && u >= 0 && v >= 0 && u < tw && v < th ? tex[v * tw + u] : 90;
             }
             bytes[p] = (byte)Math.Round(sum / ss);
         }
@@ -88,13 +105,15 @@ public sealed class SyntheticBoard
     /// Seeded random poses, tilted up to ~35° and spread over the image, kept only when the whole board and its
     /// margin project at least 8 px inside the image (so corners reach the distorted edges but stay detectable).
     /// </summary>
-    public List<(Vec3d R, Vec3d T)> Poses(int count, int seed)
+    /// <param name="extent">The board's outline in its own frame (metres); the 9×6 chessboard with its margin by default.</param>
+    public List<(Vec3d R, Vec3d T)> Poses(int count, int seed, (double X0, double Y0, double X1, double Y1)? extent = null)
     {
         var random = new Random(seed);
         var poses = new List<(Vec3d, Vec3d)>();
-        var centre = new Point3d((Pattern.Width - 1) * Square / 2, (Pattern.Height - 1) * Square / 2, 0);
-        var outline = new[] { (-2.0, -2.0), (Pattern.Width + 1.0, -2.0), (-2.0, Pattern.Height + 1.0), (Pattern.Width + 1.0, Pattern.Height + 1.0), (3.5, -2.0), (3.5, Pattern.Height + 1.0), (-2.0, 2.5), (Pattern.Width + 1.0, 2.5) }
-            .Select(c => new Point3d(c.Item1 * Square, c.Item2 * Square, 0)).ToArray();
+        var (x0, y0, x1, y1) = extent ?? (-2 * Square, -2 * Square, (Pattern.Width + 1) * Square, (Pattern.Height + 1) * Square);
+        var centre = new Point3d((x0 + x1) / 2, (y0 + y1) / 2, 0);
+        var outline = new[] { (x0, y0), (x1, y0), (x0, y1), (x1, y1), (centre.X, y0), (centre.X, y1), (x0, centre.Y), (x1, centre.Y) }
+            .Select(c => new Point3d(c.Item1, c.Item2, 0)).ToArray();
         for (int attempt = 0; poses.Count < count && attempt < 100000; attempt++)
         {
             var rv = new Vec3d(random.NextDouble() * 1.2 - 0.6, random.NextDouble() * 1.2 - 0.6, random.NextDouble() * 0.8 - 0.4);
