@@ -11,11 +11,15 @@ public static class CalibrateCommandRunner
     public const string Usage =
         """
         usage: ullava calibrate (--images DIR | --video FILE) --board COLSxROWS --square METRES --out FILE [options]
+               ullava calibrate (--images DIR | --video FILE) --charuco COLSxROWS --square METRES --marker METRES --out FILE [options]
 
           --images DIR        a folder of chessboard images (png, jpg, bmp, tif, pgm, ppm)
           --video FILE        a video of the chessboard; every Nth frame is used (--every)
           --board COLSxROWS   inner corners of the chessboard, e.g. 9x6 for a board of 10x7 squares
           --square METRES     edge of one square in metres, e.g. 0.025
+          --charuco COLSxROWS a ChArUco board of COLSxROWS squares instead of --board (partial views count)
+          --marker METRES     ChArUco: edge of one marker in metres, e.g. 0.018
+          --dict NAME         ChArUco: ArUco dictionary (default 4X4_50; e.g. 5X5_100, 6X6_250)
           --out FILE          the calibration: ROS camera_info YAML (.yaml), OpenCV XML (.xml)
           --format ros|opencv file format for a .yaml output (default ros; .xml is always OpenCV)
           --every N           video: use every Nth frame (default 10)
@@ -34,6 +38,10 @@ public static class CalibrateCommandRunner
         Size? imageSize = null;
         Mat? previewSource = null;
         int read = 0;
+        using var charuco = options.Charuco is null ? null : new CharucoViewDetector(options.Charuco);
+        string boardName = options.Charuco is { } spec
+            ? $"{spec.Squares.Width}x{spec.Squares.Height} ChArUco board ({spec.Dictionary})"
+            : $"{options.Board.Width}x{options.Board.Height} chessboard (inner corners)";
         try
         {
             foreach (var (name, image) in frames)
@@ -44,15 +52,17 @@ public static class CalibrateCommandRunner
                     if (imageSize is { } size && size != image.Size())
                         throw new InvalidOperationException($"{name} is {image.Width}x{image.Height}, the images before it {size.Width}x{size.Height}: calibrate one camera mode at a time");
                     imageSize = image.Size();
-                    var corners = ChessboardCalibrator.DetectChessboard(image, options.Board);
-                    log.WriteLine($"{name}: {(corners is null ? "no board" : "board found")}");
-                    if (corners is null) continue;
-                    views.Add(new CalibrationView(name, corners));
+                    var view = charuco is not null
+                        ? charuco.Detect(image, name)
+                        : ChessboardCalibrator.DetectChessboard(image, options.Board) is { } corners ? new CalibrationView(name, corners) : null;
+                    log.WriteLine($"{name}: {(view is null ? "no board" : $"board found ({view.Corners.Length} corners)")}");
+                    if (view is null) continue;
+                    views.Add(view);
                     previewSource ??= image.Clone();
                 }
             }
             if (imageSize is null || previewSource is null)
-                throw new InvalidOperationException($"no {options.Board.Width}x{options.Board.Height} chessboard (inner corners) found in {read} images; check --board");
+                throw new InvalidOperationException($"no {boardName} found in {read} images; check --board / --charuco");
 
             var result = ChessboardCalibrator.Calibrate(views, imageSize.Value, options.Board, options.SquareSize, options.Model,
                 options.RejectFactor, options.CameraName, options.CameraName);

@@ -94,6 +94,10 @@ public sealed class CalibrateCommandRunnerTests(SyntheticViewsFixture views, ITe
         Assert.Equal(CalibrationFileFormat.OpenCvYaml, v.Format);
         Assert.Equal(DistortionModel.Equidistant, v.Model);
         Assert.Contains("--images DIR | --video FILE", CalibrateCommandRunner.Usage);
+
+        var c = CalibrateOptions.Parse(["--images", "shots", "--charuco", "7x5", "--square", "0.04", "--marker", "0.03", "--dict", "DICT_5X5_100", "--out", "c.yaml"]);
+        Assert.Equal(new Size(6, 4), c.Board);
+        Assert.Equal(new CharucoBoardSpec(new Size(7, 5), 0.04, 0.03, OpenCvSharp.Aruco.PredefinedDictionaryType.Dict5X5_100), c.Charuco);
     }
 
     [Theory]
@@ -106,6 +110,11 @@ public sealed class CalibrateCommandRunnerTests(SyntheticViewsFixture views, ITe
     [InlineData("--images a --board 9x6 --square 0.025 --out c.yaml --model kb4", "unknown distortion model 'kb4'")]
     [InlineData("--images a --board 9x6 --square 0.025 --out c.yaml --fast", "unknown option --fast")]
     [InlineData("--images a --board 9x6 --square 0.025 --out c.yaml --every", "--every needs a value")]
+    [InlineData("--images a --charuco 7x5 --square 0.04 --out c.yaml", "--charuco needs --marker")]
+    [InlineData("--images a --charuco 7x5 --square 0.04 --marker 0.05 --out c.yaml", "--marker must be smaller")]
+    [InlineData("--images a --board 9x6 --charuco 7x5 --square 0.04 --marker 0.03 --out c.yaml", "not both")]
+    [InlineData("--images a --charuco 7x5 --square 0.04 --marker 0.03 --dict 9X9_1 --out c.yaml", "unknown ArUco dictionary '9X9_1'")]
+    [InlineData("--images a --board 9x6 --square 0.04 --marker 0.03 --out c.yaml", "--marker and --dict are for --charuco")]
     public void Bad_options_say_what_is_wrong(string line, string message)
     {
         var e = Assert.Throws<ArgumentException>(() => CalibrateOptions.Parse(line.Split(' ')));

@@ -21,9 +21,11 @@ public sealed class CharucoTests(ITestOutputHelper output)
         var poses = board.Poses(15, seed: 5, extent: (-m, -m, 7 * Spec.SquareSize + m, 5 * Spec.SquareSize + m));
         var views = new List<CalibrationView>();
         Mat? first = null;
+        string dir = Directory.CreateTempSubdirectory("ullava-charuco-").FullName;
         foreach (var (pose, i) in poses.Select((p, i) => (p, i)))
         {
             using var image = board.Render(pose.R, pose.T, texture, PixelsPerSquare, Margin, Spec.SquareSize);
+            Cv2.ImWrite(Path.Combine(dir, $"view{i:D2}.png"), image);
             var view = detector.Detect(image, $"view{i:D2}");
             if (view is not null) views.Add(view);
             first ??= image.Clone();
@@ -35,6 +37,20 @@ public sealed class CharucoTests(ITestOutputHelper output)
         output.WriteLine(ChessboardCalibrator.FormatReport(result));
         ChessboardCalibratorTests.AssertIntrinsics(result.Camera, 0.005);
         Assert.True(result.Rms < 0.2, $"RMS {result.Rms} px");
+
+        // The calibrate entry point on the same images, told the board by its options.
+        try
+        {
+            string outPath = Path.Combine(dir, "charuco.yaml");
+            var options = CalibrateOptions.Parse(["--images", dir, "--charuco", "7x5", "--square", "0.04", "--marker", "0.03", "--dict", "4X4_50", "--out", outPath]);
+            var run = CalibrateCommandRunner.Run(options, TextWriter.Null);
+            Assert.Equal(views.Count, run.BoardsFound);
+            ChessboardCalibratorTests.AssertIntrinsics(CameraInfoFile.Read(outPath), 0.005);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
 
         // Half the board hidden: still a view, with fewer corners and their right board coordinates.
         using (first)
