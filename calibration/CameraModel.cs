@@ -28,6 +28,7 @@ public sealed class CameraModel
         if (r is not null && r.Count != 9) throw new ArgumentException($"R must have 9 values (3x3), got {r.Count}", nameof(r));
         if (p is not null && p.Count != 12) throw new ArgumentException($"P must have 12 values (3x4), got {p.Count}", nameof(p));
         if (k[0] <= 0 || k[4] <= 0 || k[8] != 1) throw new ArgumentException("K must have positive fx, fy and K[2,2] = 1", nameof(k));
+        if (!k.Concat(d).Concat(r ?? []).Concat(p ?? []).All(double.IsFinite)) throw new ArgumentException("K, D, R and P must be finite numbers", nameof(k));
         Width = width;
         Height = height;
         Distortion = distortion;

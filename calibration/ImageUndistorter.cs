@@ -4,7 +4,7 @@ namespace ULlava.Perception.Calibration;
 
 /// <summary>
 /// Undistorts (and rectifies) whole frames the way ROS image_proc does: the maps are built once from K, D, R and the
-/// new camera matrix P[0:3, 0:3], and each frame is one cv::remap. Not thread-safe for the same output Mat only.
+/// new camera matrix P[0:3, 0:3], and each frame is one cv::remap. The maps are only read, so threads may share one.
 /// </summary>
 public sealed class ImageUndistorter : IDisposable
 {

@@ -63,7 +63,7 @@ public static class RosCameraInfoYaml
         var sb = new StringBuilder();
         sb.Append("image_width: ").Append(camera.Width.ToString(CultureInfo.InvariantCulture)).Append('\n');
         sb.Append("image_height: ").Append(camera.Height.ToString(CultureInfo.InvariantCulture)).Append('\n');
-        sb.Append("camera_name: ").Append(camera.CameraName).Append('\n');
+        sb.Append("camera_name: ").Append(QuoteIfNeeded(camera.CameraName)).Append('\n');
         AppendMatrix(sb, "camera_matrix", camera.K, 3, 3);
         sb.Append("distortion_model: ").Append(DistortionModels.RosName(camera.Distortion)).Append('\n');
         AppendMatrix(sb, "distortion_coefficients", camera.D, 1, camera.D.Count);
@@ -81,9 +81,29 @@ public static class RosCameraInfoYaml
         for (int i = 0; i < values.Count; i++)
         {
             if (i > 0) sb.Append(i % cols == 0 ? ",\n         " : ", ");
-            sb.Append(values[i].ToString("R", CultureInfo.InvariantCulture));
+            sb.Append(FormatNumber(values[i]));
         }
         sb.Append("]\n");
+    }
+
+    /// <summary>
+    /// Shortest round-trip text, with a dot before any exponent: PyYAML (the ROS Python tools) reads "1E-05" as a
+    /// string and only "1.0E-05" as a float.
+    /// </summary>
+    private static string FormatNumber(double value)
+    {
+        string text = value.ToString("R", CultureInfo.InvariantCulture);
+        int e = text.IndexOf('E', StringComparison.Ordinal);
+        return e >= 0 && !text.Contains('.', StringComparison.Ordinal) ? text.Insert(e, ".0") : text;
+    }
+
+    /// <summary>Names are written bare as ROS does, unless YAML would read them as something else.</summary>
+    private static string QuoteIfNeeded(string name)
+    {
+        bool plain = name.Length > 0 && name.Trim() == name && name.IndexOfAny([':', '#', '{', '}', '[', ']', ',', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`', '\n']) < 0
+            && !double.TryParse(name, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
+            && name is not ("true" or "false" or "null" or "~" or "yes" or "no");
+        return plain ? name : "'" + name.Replace("'", "''", StringComparison.Ordinal) + "'";
     }
 
     private static CalibrationFileException Missing(string source, string field) => new(source, field, "missing");

@@ -80,6 +80,18 @@ public sealed class CalibrationFileTests : IDisposable
     }
 
     [Fact]
+    public void Ros_numbers_stay_floats_for_pyyaml_and_odd_names_are_quoted()
+    {
+        var camera = CameraModel.FromIntrinsics(640, 480, 500, 500, 320, 240, DistortionModel.PlumbBob, [1e-5, -2.5e-7, 0, 0, 1e21], cameraName: "cam: left #1");
+        string text = RosCameraInfoYaml.Format(camera);
+        Assert.Contains("data: [1.0E-05, -2.5E-07, 0, 0, 1.0E+21]", text);
+        Assert.Contains("camera_name: 'cam: left #1'", text);
+        var back = RosCameraInfoYaml.Parse(text, "memory");
+        Assert.Equal(camera.D.ToArray(), back.D.ToArray());
+        Assert.Equal("cam: left #1", back.CameraName);
+    }
+
+    [Fact]
     public void Reads_a_file_written_by_ros_camera_calibration()
     {
         // ost.yaml as camera_calibration's cameracalibrator.py writes it (numpy's array2string, 5 decimals, "%8f" D).
