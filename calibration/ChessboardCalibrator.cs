@@ -25,6 +25,7 @@ public static class ChessboardCalibrator
     {
         using var gray = ToGray(image);
         int n = innerCorners.Width * innerCorners.Height;
+        // No FastCheck: it turned away small, strongly distorted boards that the full search finds (the fisheye test).
         if (Cv2.FindChessboardCorners(gray, innerCorners, out var corners, ChessboardFlags.AdaptiveThresh | ChessboardFlags.NormalizeImage)
             && corners.Length == n)
         {
@@ -69,7 +70,8 @@ public static class ChessboardCalibrator
         }
         var board = BoardPoints(innerCorners, squareSize);
         var active = views.ToList();
-        var rejected = new List<ViewReport>();
+        // By reference: two views may carry the same name (or even equal corners) and must still be told apart.
+        var rejected = new Dictionary<CalibrationView, ViewReport>(ReferenceEqualityComparer.Instance);
         double threshold;
         while (true)
         {
@@ -79,18 +81,17 @@ public static class ChessboardCalibrator
             double median = Median(fit.Errors);
             threshold = Math.Max(rejectFactor * median, MinRejectErrorPx);
             var bad = Enumerable.Range(0, active.Count).Where(i => fit.Errors[i] > threshold).ToList();
+            // Stop rather than reject down below MinViews: then the views disagree too much to tell which are bad.
             if (bad.Count == 0 || active.Count - bad.Count < MinViews)
             {
                 var camera = new CameraModel(imageSize.Width, imageSize.Height, fit.K, model, fit.D,
                     p: NewProjection(fit.K, fit.D, model, imageSize), cameraName: cameraName, frameId: frameId);
-                var reports = views.Select(v =>
-                {
-                    int i = active.IndexOf(v);
-                    return i >= 0 ? new ViewReport(v.Name, fit.Errors[i], false) : rejected.First(r => r.Name == v.Name);
-                }).ToList();
+                var reports = views.Select(v => rejected.TryGetValue(v, out var r)
+                    ? r
+                    : new ViewReport(v.Name, fit.Errors[active.FindIndex(a => ReferenceEquals(a, v))], false)).ToList();
                 return new CalibrationResult(camera, fit.Rms, reports, innerCorners, squareSize, threshold);
             }
-            foreach (int i in bad) rejected.Add(new ViewReport(active[i].Name, fit.Errors[i], true));
+            foreach (int i in bad) rejected[active[i]] = new ViewReport(active[i].Name, fit.Errors[i], true);
             active = active.Where((_, i) => !bad.Contains(i)).ToList();
         }
     }
