@@ -100,7 +100,7 @@ public sealed class FfmpegStreamSource : IFrameSource
         int failures = 0;
         while (!token.IsCancellationRequested)
         {
-            var (streamedFor, reason) = await RunSessionAsync(tool, sink, token).ConfigureAwait(false);
+            var (streamedFor, reason, pid) = await RunSessionAsync(tool, sink, token).ConfigureAwait(false);
             if (token.IsCancellationRequested) break;
             lastError = reason;
             if (streamedFor >= options.HealthyAfter)
@@ -111,10 +111,10 @@ public sealed class FfmpegStreamSource : IFrameSource
             failures++;
             if (options.MaxAttempts is int max && failures >= max)
             {
-                SetState(SourceState.Failed, $"{reason}; gave up after {failures} attempts", null);
+                SetState(SourceState.Failed, $"{reason}; gave up after {failures} attempts", pid);
                 throw new IOException(lastError);
             }
-            SetState(SourceState.Reconnecting, $"{reason}; retrying in {backoff.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s", null);
+            SetState(SourceState.Reconnecting, $"{reason}; retrying in {Seconds(backoff)} s", pid);
             try
             {
                 await Task.Delay(backoff, token).ConfigureAwait(false);
@@ -129,8 +129,8 @@ public sealed class FfmpegStreamSource : IFrameSource
         SetState(SourceState.Ended, "stopped", null);
     }
 
-    /// <summary>One ffmpeg child, from start to its end: returns how long it streamed and why it ended.</summary>
-    private async Task<(TimeSpan StreamedFor, string Reason)> RunSessionAsync(
+    /// <summary>One ffmpeg child, from start to its end (reaped): how long it streamed, why it ended, its pid.</summary>
+    private async Task<(TimeSpan StreamedFor, string Reason, int? Pid)> RunSessionAsync(
         FfmpegTool tool, Func<Frame, CancellationToken, ValueTask> sink, CancellationToken token)
     {
         Process process;
@@ -140,7 +140,7 @@ public sealed class FfmpegStreamSource : IFrameSource
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            return (TimeSpan.Zero, $"{Uri}: could not start ffmpeg: {e.Message}");
+            return (TimeSpan.Zero, $"{Uri}: could not start ffmpeg: {e.Message}", null);
         }
         current = process;
         int pid = process.Id;
@@ -243,7 +243,7 @@ public sealed class FfmpegStreamSource : IFrameSource
         var streamed = firstFrame == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(firstFrame);
         string why = Volatile.Read(ref killReason) ?? Describe(process, log, firstFrame != 0);
         process.Dispose();
-        return (streamed, why);
+        return (streamed, why, pid);
     }
 
     private string Describe(Process process, FfmpegLog log, bool streamed)
@@ -285,9 +285,12 @@ public sealed class FfmpegStreamSource : IFrameSource
             // rw_timeout: the generic read/write timeout of every URL protocol, in microseconds.
             args.AddRange(["-rw_timeout", timeoutUs]);
         }
+        // Short probing: RTSP's SDP already carries the codec parameters, so 0.1 s of stream is enough (and every
+        // probed millisecond delays the first frame of each reconnect); MPEG-TS over udp/srt/http needs longer.
+        bool sdp = Scheme is "rtsp" or "rtsps";
         args.AddRange([
             "-fflags", "nobuffer", "-flags", "low_delay",
-            "-probesize", "65536", "-analyzeduration", "500000",
+            "-probesize", sdp ? "32768" : "500000", "-analyzeduration", sdp ? "100000" : "1000000",
             "-i", Uri,
             "-map", "0:v:0", "-an", "-sn", "-dn",
         ]);
