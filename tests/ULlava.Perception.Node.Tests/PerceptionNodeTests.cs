@@ -1,6 +1,7 @@
 using NetMQ;
 using NetMQ.Sockets;
 using OpenCvSharp;
+using ULlava.Perception.Calibration;
 using ULlava.Perception.Capture;
 using ULlava.Perception.Core.Inference;
 using InstructionKind = ULlava.Perception.Core.Inference.InstructionKind;
@@ -11,6 +12,7 @@ using ULlava.Perception.Model.Inference;
 using ULlava.Perception.Node.Hosting;
 using ULlava.Perception.Node.Instructions;
 using ULlava.Perception.Node.Pipeline;
+using ULlava.Perception.Node.Results;
 
 namespace ULlava.Perception.Node.Tests;
 
@@ -102,6 +104,56 @@ public sealed class PerceptionNodeTests : IDisposable
         Assert.NotEmpty(statuses);
         Assert.Equal(Messages.V1.SourceState.Ended, statuses[^1].Sources.Single().State);
         Assert.Equal(6UL, statuses[^1].Sources.Single().FramesIn);
+    }
+
+    [Fact]
+    public async Task ACalibratedStreamGivesRaysAndGroundPointsAndPublishesItsCalibration()
+    {
+        string clip = RenderClip(frames: 2);
+        var camera = CameraModel.FromIntrinsics(160, 120, 100, 100, 79.5, 59.5, cameraName: "front", frameId: "front_optical");
+        var geometry = new CameraGeometry(camera, CameraMount.FromHeightPitch(1.0, 0.6));
+        var options = new NodeOptions
+        {
+            Sources = new[] { new SourceSpec("cam0", clip) { Camera = geometry } },
+            Instructions = new[] { new StandingInstruction("seg-1", new InstructionRequest("Please segment the red circle.", InstructionKind.Segment)) },
+            PublishEndpoint = "tcp://127.0.0.1:0",
+            CommandEndpoint = null,
+            StatusIntervalSeconds = 0.1,
+            PrintFrames = false,
+        };
+        var node = new PerceptionNode(options, Engine.Value, spec => new VideoCaptureSource(spec.StreamId, spec.Uri), TextWriter.Null);
+        using var subscriber = new SubscriberSocket();
+        var run = node.RunAsync(CancellationToken.None);
+        subscriber.Connect(await node.PublishEndpoint);
+        subscriber.Subscribe(Topics.Prefix + "cam0/");
+        InstructionResult? result = null;
+        CameraCalibration? calibration = null;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((result is null || calibration is null) && DateTime.UtcNow < deadline && !(run.IsCompleted && result is null && calibration is not null))
+        {
+            var message = new NetMQMessage();
+            if (!subscriber.TryReceiveMultipartMessage(TimeSpan.FromMilliseconds(100), ref message)) continue;
+            string topic = message[0].ConvertToString();
+            if (topic == Topics.Results("cam0")) result ??= InstructionResult.Parser.ParseFrom(message[1].ToByteArray());
+            if (topic == Topics.Calibration("cam0")) calibration ??= CameraCalibration.Parser.ParseFrom(message[1].ToByteArray());
+        }
+        await run.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.NotNull(calibration);
+        Assert.Equal(new double[] { 100, 0, 79.5, 0, 100, 59.5, 0, 0, 1 }, calibration!.K);
+        Assert.Equal("front_optical", calibration.FrameId);
+        Assert.Equal(16, calibration.CameraToRobot.Count);
+        Assert.NotNull(result);
+        var box = result!.Boxes[0];
+        // The box centre's ray is the camera's ray through that pixel (pixel centres on integers), of unit length.
+        var expected = camera.PixelToRay(new OpenCvSharp.Point2d((box.Pixels.XMin + box.Pixels.XMax) / 2 - 0.5, (box.Pixels.YMin + box.Pixels.YMax) / 2 - 0.5));
+        Assert.Equal(expected.X, box.CentroidRay.X, 5);
+        Assert.Equal(expected.Y, box.CentroidRay.Y, 5);
+        Assert.Equal(1.0, Math.Sqrt(box.CentroidRay.X * box.CentroidRay.X + box.CentroidRay.Y * box.CentroidRay.Y + box.CentroidRay.Z * box.CentroidRay.Z), 5);
+        var mask = result.Masks[0];
+        if (mask.Area > 0) Assert.NotNull(mask.CentroidRay);
+        // Pitched 0.6 rad down, a ray through the lower half of the image meets the ground in front of the robot.
+        var low = geometry.RayAt(79.5, 110);
+        Assert.True(low.HasGroundPoint && low.GroundX > 0 && Math.Abs(low.GroundZ) < 1e-6);
     }
 
     [Fact]

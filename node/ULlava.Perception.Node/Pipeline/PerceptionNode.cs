@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using ULlava.Perception.Core.Frames;
 using ULlava.Perception.Core.Inference;
 using ULlava.Perception.Core.Pipeline;
+using ULlava.Perception.Core.Results;
 using ULlava.Perception.Core.Tracking;
 using ULlava.Perception.Messages;
 using ULlava.Perception.Messages.V1;
@@ -77,7 +78,7 @@ public sealed class PerceptionNode
         publisher = pub;
 
         foreach (var spec in options.Sources)
-            pipes.Add(new StreamPipe(sourceFactory(spec), new FrameSampler(options.MaxFps, options.EveryNFrames), options.HistoryFrames));
+            pipes.Add(new StreamPipe(sourceFactory(spec), new FrameSampler(options.MaxFps, options.EveryNFrames), options.HistoryFrames, spec.Camera));
         foreach (var pipe in pipes) pipe.CaptureTask = Task.Run(() => CaptureAsync(pipe, stop.Token), CancellationToken.None);
 
         var modelDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -286,6 +287,11 @@ public sealed class PerceptionNode
             });
             result = ResultBuilder.Build(stamp, width, height, instructionId, request, answer, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             track?.Invoke(answer, result);
+            Pipe(stream)?.CameraFor(width, height)?.Annotate(result, answer.Masks.Select(m =>
+            {
+                var g = MaskGeometry.Measure(m.Pixels, m.Width, m.Height);
+                return (g.CentroidX, g.CentroidY);
+            }).ToList());
             if (window is { Count: > 0 })
             {
                 result.WindowFrames = (uint)window.Count;
@@ -333,7 +339,13 @@ public sealed class PerceptionNode
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.StatusIntervalSeconds));
         try
         {
-            do publisher?.Publish(Topics.Status, BuildStatus());
+            do
+            {
+                publisher?.Publish(Topics.Status, BuildStatus());
+                // Re-sent with every heartbeat so late joiners learn each camera's calibration.
+                foreach (var pipe in pipes.ToList())
+                    if (pipe.Camera is { } camera) publisher?.Publish(Topics.Calibration(pipe.Source.StreamId), camera.ToMessage(pipe.Source.StreamId));
+            }
             while (await timer.WaitForNextTickAsync(cancellation).ConfigureAwait(false));
         }
         catch (OperationCanceledException)

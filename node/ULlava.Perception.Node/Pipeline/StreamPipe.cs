@@ -2,6 +2,7 @@ using ULlava.Perception.Core.Frames;
 using ULlava.Perception.Core.Inference;
 using ULlava.Perception.Core.Pipeline;
 using ULlava.Perception.Core.Tracking;
+using ULlava.Perception.Node.Results;
 
 namespace ULlava.Perception.Node.Pipeline;
 
@@ -11,9 +12,11 @@ internal sealed class StreamPipe
     private long framesIn;
     private long framesSampled;
     private Frame? latest;
+    private CameraGeometry? calibrated;
 
-    public StreamPipe(IFrameSource source, FrameSampler sampler, int historyFrames)
+    public StreamPipe(IFrameSource source, FrameSampler sampler, int historyFrames, CameraGeometry? camera = null)
     {
+        calibrated = camera;
         Source = source;
         Sampler = sampler;
         HistoryCapacity = historyFrames;
@@ -44,6 +47,18 @@ internal sealed class StreamPipe
     public int Height { get; private set; }
     public RateMeter InRate { get; } = new();
     public RateMeter SampledRate { get; } = new();
+
+    /// <summary>The camera for frames of this size (the calibration scaled once if the stream's size differs), or null.</summary>
+    public CameraGeometry? CameraFor(int width, int height)
+    {
+        var camera = Volatile.Read(ref calibrated);
+        if (camera is null) return null;
+        var sized = camera.ForFrame(width, height);
+        if (!ReferenceEquals(sized, camera)) Volatile.Write(ref calibrated, sized);
+        return sized;
+    }
+
+    public CameraGeometry? Camera => Volatile.Read(ref calibrated);
 
     /// <summary>The newest frame the source produced, for one-shot asks.</summary>
     public Frame? Latest => Volatile.Read(ref latest);

@@ -5,6 +5,8 @@ using ULlava.Perception.Node.Hosting;
 using ULlava.Perception.Node.Instructions;
 using ULlava.Perception.Node.Pipeline;
 using ULlava.Perception.Transport;
+using ULlava.Perception.Calibration;
+using ULlava.Perception.Node.Results;
 
 namespace ULlava.Cli.Commands;
 
@@ -15,6 +17,7 @@ public static class NodeCommand
         "node [--source [ID=]URI]... [--model DIR] [--device cpu|cuda[:N]] [--dtype float32|bfloat16|float16] [--libtorch DIR]\n" +
         "       [--segment TEXT]... [--ground TEXT]... [--ask TEXT]... [--caption] [--instruction TEXT]...\n" +
         "       [--every N] [--max-fps F] [--max-new-tokens N] [--pub ENDPOINT] [--cmd ENDPOINT|none] [--loop] [--max-frames N] [--quiet]\n" +
+        "       [--stall-timeout S] [--calibration [ID=]FILE]... [--mount [ID=]HEIGHT,PITCH]... " +
         "       [--curve-public FILE --curve-secret FILE [--allow-clients DIR|FILE] [--encrypt-results]]";
 
     public const string DefaultSegmentation = "Please segment and locate the red circle in this image.";
@@ -23,6 +26,7 @@ public static class NodeCommand
     {
         var sources = args.All("--source").Select(SourceSpec.Parse).ToList();
         if (sources.Count == 0) sources.Add(new SourceSpec("stream0", BundledAssets.SampleVideo));
+        sources = WithCameras(sources, args.All("--calibration"), args.All("--mount"));
         var model = ModelArgs.Read(args);
         int maxNewTokens = args.Int("--max-new-tokens", 64, 1, 4096);
         var instructions = ReadInstructions(args, maxNewTokens);
@@ -41,6 +45,7 @@ public static class NodeCommand
             PrintFrames = !args.Has("--quiet"),
         };
         int everyN = args.Int("--every", 1, 1, 100_000);
+        double stallSeconds = args.Double("--stall-timeout", 2, 0.1, 3600);
         args.EnsureAllUsed();
         options = options with { EveryNFrames = everyN };
         options.Validate();
@@ -58,12 +63,47 @@ public static class NodeCommand
             ctx.Cancel = true;
             cancel.Cancel();
         });
-        var node = new PerceptionNode(options, engine, spec => new VideoCaptureSource(spec.StreamId, spec.Uri, options.Loop), Console.Out);
+        var streamOptions = new FfmpegStreamOptions { StallTimeout = TimeSpan.FromSeconds(stallSeconds) };
+        var node = new PerceptionNode(options, engine, spec => SourceFactory.Create(spec.StreamId, spec.Uri, options.Loop, streamOptions), Console.Out);
         _ = node.PublishEndpoint.ContinueWith(t => Console.Error.WriteLine($"publishing on {t.Result}"), TaskContinuationOptions.OnlyOnRanToCompletion);
         _ = node.CommandEndpoint.ContinueWith(t => Console.Error.WriteLine(t.Result is null ? "no command channel" : $"commands on {t.Result}"), TaskContinuationOptions.OnlyOnRanToCompletion);
         int code = node.RunAsync(cancel.Token).GetAwaiter().GetResult();
         Console.Error.WriteLine($"processed {node.FramesProcessed} frames");
         return code;
+    }
+
+    /// <summary>--calibration [ID=]FILE and --mount [ID=]HEIGHT,PITCH or [ID=]16 numbers (camera-to-robot, row-major).</summary>
+    private static List<SourceSpec> WithCameras(List<SourceSpec> sources, List<string> calibrations, List<string> mounts)
+    {
+        (string Id, string Value) Split(string text, string option)
+        {
+            int eq = text.IndexOf('=');
+            if (eq > 0) return (text[..eq], text[(eq + 1)..]);
+            if (sources.Count == 1) return (sources[0].StreamId, text);
+            throw new UsageException($"{option} {text}: with several sources, say which: ID={text}");
+        }
+        var models = new Dictionary<string, CameraModel>();
+        foreach (var c in calibrations)
+        {
+            var (id, file) = Split(c, "--calibration");
+            models[id] = CameraInfoFile.Read(file);
+        }
+        var mountsById = new Dictionary<string, CameraMount>();
+        foreach (var m in mounts)
+        {
+            var (id, value) = Split(m, "--mount");
+            var numbers = value.Split(',').Select(v => double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double d) ? d : double.NaN).ToArray();
+            if (numbers.Any(double.IsNaN) || numbers.Length is not (2 or 16))
+                throw new UsageException($"--mount {m}: expected HEIGHT,PITCH (metres, radians down) or 16 numbers (4x4 camera-to-robot, row-major)");
+            mountsById[id] = numbers.Length == 2 ? CameraMount.FromHeightPitch(numbers[0], numbers[1]) : new CameraMount(numbers);
+        }
+        foreach (var id in models.Keys.Concat(mountsById.Keys))
+            if (sources.All(s => s.StreamId != id)) throw new UsageException($"--calibration/--mount name stream '{id}', which is not a source");
+        foreach (var id in mountsById.Keys)
+            if (!models.ContainsKey(id)) throw new UsageException($"--mount {id}: a mount needs the camera's --calibration too");
+        return sources.Select(s => models.TryGetValue(s.StreamId, out var model)
+            ? s with { Camera = new CameraGeometry(model, mountsById.GetValueOrDefault(s.StreamId)) }
+            : s).ToList();
     }
 
     private static CommandSecurity? ReadSecurity(ArgReader args)
