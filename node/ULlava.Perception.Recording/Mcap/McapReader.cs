@@ -107,17 +107,22 @@ public sealed class McapReader : IDisposable
             .Where(c => c.MessageEndTime >= startTime && c.MessageStartTime <= endTime)
             .OrderBy(c => c.MessageStartTime).ThenBy(c => c.ChunkStartOffset)
             .ToList();
-        var heap = new PriorityQueue<McapMessage, (ulong Time, long Order)>();
-        long order = 0;
+        // Ties on log time go by file position (chunk offset, then place in the chunk): file order.
+        var heap = new PriorityQueue<McapMessage, (ulong Time, ulong ChunkOffset, int Index)>();
         var next = 0;
         while (true)
         {
             // A chunk starting after the earliest queued message cannot hold anything that sorts before it.
             while (next < chunks.Count && (!heap.TryPeek(out _, out var head) || chunks[next].MessageStartTime <= head.Time))
             {
-                foreach (var message in ReadChunkAt(chunks[next]).Where(wanted))
+                var index = 0;
+                foreach (var message in ReadChunkAt(chunks[next]))
                 {
-                    heap.Enqueue(message, (message.LogTime, order++));
+                    if (wanted(message))
+                    {
+                        heap.Enqueue(message, (message.LogTime, chunks[next].ChunkStartOffset, index));
+                    }
+                    index++;
                 }
                 next++;
             }

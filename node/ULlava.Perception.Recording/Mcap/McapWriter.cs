@@ -186,12 +186,12 @@ public sealed class McapWriter : IDisposable
         }
 
         // The footer's CRC covers the summary, the summary offsets and the footer up to (not including) the CRC itself.
-        var at = _record.BeginRecord(McapOpcode.Footer);
+        _record.U8((byte)McapOpcode.Footer);
+        _record.U64(McapFormat.FooterContentLength);
         _record.U64(summaryStart);
         _record.U64(summaryOffsetStart);
         summaryCrc.Append(_record.WrittenSpan);
         _record.U32(summaryCrc.GetCurrentHashAsUInt32());
-        _record.EndRecord(at);
         EmitRecord(inDataSection: false);
         Emit(McapFormat.Magic, inDataSection: false);
         _stream.Flush();
