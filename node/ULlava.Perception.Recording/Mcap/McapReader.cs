@@ -45,10 +45,7 @@ public sealed class McapReader : IDisposable
             Header = McapRecords.ParseHeader(content);
             _dataStart = 8 + McapFormat.RecordPrefixLength + content.Length;
         }
-        else
-        {
-            _problems.Add(new McapProblem(McapProblemKind.Truncated, 8, "no complete header record", _length - 8));
-        }
+        // Otherwise Header stays null; the scan reports the header record as truncated.
         LoadSummary();
     }
 
@@ -151,7 +148,7 @@ public sealed class McapReader : IDisposable
         {
             if (_length - offset < McapFormat.RecordPrefixLength)
             {
-                _problems.Add(new McapProblem(McapProblemKind.Truncated, offset, "file ends inside a record prefix", _length - offset));
+                AddProblem(new McapProblem(McapProblemKind.Truncated, offset, "file ends inside a record prefix", _length - offset));
                 break;
             }
             ReadAt(offset, prefix);
@@ -160,7 +157,7 @@ public sealed class McapReader : IDisposable
             var end = offset + McapFormat.RecordPrefixLength + (long)Math.Min(length, (ulong)long.MaxValue / 2);
             if (length > int.MaxValue || end > _length)
             {
-                _problems.Add(new McapProblem(McapProblemKind.Truncated, offset,
+                AddProblem(new McapProblem(McapProblemKind.Truncated, offset,
                     $"{opcode} record of {length} bytes runs past the end of the file", _length - offset));
                 break;
             }
@@ -181,7 +178,7 @@ public sealed class McapReader : IDisposable
         _scanned = true;
         if (!ScanReachedDataEnd && !HasProblem(McapProblemKind.Truncated) && offset >= _length)
         {
-            _problems.Add(new McapProblem(McapProblemKind.Truncated, offset, "file ends without DataEnd"));
+            AddProblem(new McapProblem(McapProblemKind.Truncated, offset, "file ends without DataEnd"));
         }
     }
 
@@ -202,7 +199,7 @@ public sealed class McapReader : IDisposable
             }
             else
             {
-                _problems.Add(new McapProblem(McapProblemKind.Malformed, (long)index.Offset, "metadata index points at no metadata record"));
+                AddProblem(new McapProblem(McapProblemKind.Malformed, (long)index.Offset, "metadata index points at no metadata record"));
             }
         }
         return list;
@@ -227,7 +224,7 @@ public sealed class McapReader : IDisposable
                 }
                 else
                 {
-                    _problems.Add(new McapProblem(McapProblemKind.AttachmentCrcMismatch, (long)index.Offset, attachment.Name));
+                    AddProblem(new McapProblem(McapProblemKind.AttachmentCrcMismatch, (long)index.Offset, attachment.Name));
                 }
             }
         }
@@ -256,7 +253,7 @@ public sealed class McapReader : IDisposable
         }
         if (dataEnd < 8 || !ReadRecordAt(dataEnd, out var opcode, out var content, out _) || opcode != McapOpcode.DataEnd)
         {
-            _problems.Add(new McapProblem(McapProblemKind.Malformed, dataEnd, "no DataEnd record before the summary"));
+            AddProblem(new McapProblem(McapProblemKind.Malformed, dataEnd, "no DataEnd record before the summary"));
             return false;
         }
         var stored = McapRecords.ParseDataEnd(content);
@@ -275,7 +272,7 @@ public sealed class McapReader : IDisposable
         var ok = crc.GetCurrentHashAsUInt32() == stored;
         if (!ok)
         {
-            _problems.Add(new McapProblem(McapProblemKind.DataSectionCrcMismatch, dataEnd,
+            AddProblem(new McapProblem(McapProblemKind.DataSectionCrcMismatch, dataEnd,
                 $"stored {stored:x8}, computed {crc.GetCurrentHashAsUInt32():x8}"));
         }
         return ok;
@@ -286,6 +283,15 @@ public sealed class McapReader : IDisposable
         if (_ownsStream)
         {
             _stream.Dispose();
+        }
+    }
+
+    /// <summary>Reading twice (say metadata, then messages) must not report the same problem twice.</summary>
+    private void AddProblem(McapProblem problem)
+    {
+        if (!_problems.Contains(problem))
+        {
+            _problems.Add(problem);
         }
     }
 
@@ -326,7 +332,7 @@ public sealed class McapReader : IDisposable
                     }
                     else
                     {
-                        _problems.Add(new McapProblem(McapProblemKind.AttachmentCrcMismatch, offset, attachment.Name));
+                        AddProblem(new McapProblem(McapProblemKind.AttachmentCrcMismatch, offset, attachment.Name));
                     }
                     break;
                 default:
@@ -336,7 +342,7 @@ public sealed class McapReader : IDisposable
         }
         catch (McapFormatException e)
         {
-            _problems.Add(new McapProblem(McapProblemKind.Malformed, offset, $"{opcode}: {e.Message}", McapFormat.RecordPrefixLength + content.Length));
+            AddProblem(new McapProblem(McapProblemKind.Malformed, offset, $"{opcode}: {e.Message}", McapFormat.RecordPrefixLength + content.Length));
         }
         return [];
     }
@@ -361,7 +367,7 @@ public sealed class McapReader : IDisposable
         var offset = (long)index.ChunkStartOffset;
         if (!ReadRecordAt(offset, out var opcode, out var content, out _) || opcode != McapOpcode.Chunk)
         {
-            _problems.Add(new McapProblem(McapProblemKind.Malformed, offset, "chunk index points at no chunk record"));
+            AddProblem(new McapProblem(McapProblemKind.Malformed, offset, "chunk index points at no chunk record"));
             return [];
         }
         try
@@ -370,7 +376,7 @@ public sealed class McapReader : IDisposable
         }
         catch (McapFormatException e)
         {
-            _problems.Add(new McapProblem(McapProblemKind.Malformed, offset, $"chunk: {e.Message}", (long)index.ChunkLength));
+            AddProblem(new McapProblem(McapProblemKind.Malformed, offset, $"chunk: {e.Message}", (long)index.ChunkLength));
             return [];
         }
     }
@@ -391,7 +397,7 @@ public sealed class McapReader : IDisposable
         }
         catch (McapFormatException e)
         {
-            _problems.Add(new McapProblem(McapProblemKind.Malformed, offset, $"chunk does not decompress: {e.Message}",
+            AddProblem(new McapProblem(McapProblemKind.Malformed, offset, $"chunk does not decompress: {e.Message}",
                 McapFormat.RecordPrefixLength + content.Length));
             return null;
         }
@@ -400,7 +406,7 @@ public sealed class McapReader : IDisposable
             var actual = Crc32.HashToUInt32(records);
             if (actual != crc)
             {
-                _problems.Add(new McapProblem(McapProblemKind.ChunkCrcMismatch, offset, $"stored {crc:x8}, computed {actual:x8}",
+                AddProblem(new McapProblem(McapProblemKind.ChunkCrcMismatch, offset, $"stored {crc:x8}, computed {actual:x8}",
                     McapFormat.RecordPrefixLength + content.Length));
                 return null;
             }
@@ -438,7 +444,7 @@ public sealed class McapReader : IDisposable
     {
         if (_length < _dataStart + McapFormat.TailLength)
         {
-            _problems.Add(new McapProblem(McapProblemKind.NoSummary, _length, "file too short for a footer: not closed"));
+            AddProblem(new McapProblem(McapProblemKind.NoSummary, _length, "file too short for a footer: not closed"));
             return;
         }
         var tail = new byte[McapFormat.TailLength];
@@ -447,18 +453,18 @@ public sealed class McapReader : IDisposable
         if (!tail.AsSpan(McapFormat.TailLength - 8).SequenceEqual(McapFormat.Magic) || tail[0] != (byte)McapOpcode.Footer
             || BinaryPrimitives.ReadUInt64LittleEndian(tail.AsSpan(1)) != McapFormat.FooterContentLength)
         {
-            _problems.Add(new McapProblem(McapProblemKind.NoSummary, footerOffset, "no footer and closing magic: the writer did not finish"));
+            AddProblem(new McapProblem(McapProblemKind.NoSummary, footerOffset, "no footer and closing magic: the writer did not finish"));
             return;
         }
         Footer = McapRecords.ParseFooter(tail.AsSpan(McapFormat.RecordPrefixLength, McapFormat.FooterContentLength));
         if (Footer.SummaryStart == 0)
         {
-            _problems.Add(new McapProblem(McapProblemKind.NoSummary, footerOffset, "footer says the file has no summary"));
+            AddProblem(new McapProblem(McapProblemKind.NoSummary, footerOffset, "footer says the file has no summary"));
             return;
         }
         if (Footer.SummaryStart < (ulong)_dataStart || Footer.SummaryStart > (ulong)footerOffset)
         {
-            _problems.Add(new McapProblem(McapProblemKind.Malformed, footerOffset, $"summary start {Footer.SummaryStart} is outside the file"));
+            AddProblem(new McapProblem(McapProblemKind.Malformed, footerOffset, $"summary start {Footer.SummaryStart} is outside the file"));
             return;
         }
         var summaryStart = (long)Footer.SummaryStart;
@@ -471,7 +477,7 @@ public sealed class McapReader : IDisposable
             crc.Append(tail.AsSpan(0, McapFormat.RecordPrefixLength + 16));
             if (crc.GetCurrentHashAsUInt32() != Footer.SummaryCrc)
             {
-                _problems.Add(new McapProblem(McapProblemKind.SummaryCrcMismatch, summaryStart, "summary CRC does not match: scanning instead"));
+                AddProblem(new McapProblem(McapProblemKind.SummaryCrcMismatch, summaryStart, "summary CRC does not match: scanning instead"));
                 return;
             }
         }
@@ -507,7 +513,7 @@ public sealed class McapReader : IDisposable
         }
         catch (McapFormatException e)
         {
-            _problems.Add(new McapProblem(McapProblemKind.Malformed, summaryStart, $"summary: {e.Message}: scanning instead"));
+            AddProblem(new McapProblem(McapProblemKind.Malformed, summaryStart, $"summary: {e.Message}: scanning instead"));
             _chunkIndexes.Clear();
             _metadataIndexes.Clear();
             _attachmentIndexes.Clear();
