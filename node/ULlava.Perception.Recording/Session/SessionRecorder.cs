@@ -153,7 +153,7 @@ public sealed class SessionRecorder : IDisposable
         var sinceFlush = Stopwatch.StartNew();
         try
         {
-            OpenNextFile();
+            OpenNextFile(null);
             while (!_queue.IsCompleted)
             {
                 if (_queue.TryTake(out var item, 200))
@@ -216,11 +216,12 @@ public sealed class SessionRecorder : IDisposable
         if (bySize || byTime)
         {
             CloseFile();
-            OpenNextFile();
+            OpenNextFile(item.LogTimeUnixNs);
         }
     }
 
-    private void OpenNextFile()
+    /// <param name="rotatedAt">Log time of the item that caused a rotation: the carried-over calibration is stamped with it.</param>
+    private void OpenNextFile(long? rotatedAt)
     {
         var basePath = _options.Path;
         var directory = Path.GetDirectoryName(Path.GetFullPath(basePath))!;
@@ -252,7 +253,7 @@ public sealed class SessionRecorder : IDisposable
         }
         foreach (var calibration in _lastCalibration.Values.ToList())
         {
-            Write(calibration);
+            Write(calibration with { LogTimeUnixNs = rotatedAt ?? calibration.LogTimeUnixNs });
         }
         _writer.Flush();
         Interlocked.Exchange(ref _currentFileBytes, _writer.Position);
