@@ -29,8 +29,11 @@ public sealed class RecordingReader
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var stem = Path.GetFileNameWithoutExtension(path);
         var extension = Path.GetExtension(path) is { Length: > 0 } ext ? ext : ".mcap";
+        // Only stem_NNN: "session_extra_000.mcap" belongs to another session.
         var files = Directory.Exists(directory)
-            ? Directory.GetFiles(directory, $"{stem}_*{extension}").Order(StringComparer.Ordinal).ToList()
+            ? Directory.GetFiles(directory, $"{stem}_*{extension}")
+                .Where(f => Path.GetFileNameWithoutExtension(f)[(stem.Length + 1)..].All(char.IsAsciiDigit))
+                .Order(StringComparer.Ordinal).ToList()
             : [];
         if (files.Count == 0)
         {
