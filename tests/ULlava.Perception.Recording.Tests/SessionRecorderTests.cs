@@ -206,4 +206,21 @@ public sealed class SessionRecorderTests
         Assert.False(recorder.RecordFrame(SessionSample.Header(0), "jpeg", [1, 2, 3]));
         Assert.Equal(recorder.Error, recorder.GetStatus().Error);
     }
+
+    [Fact]
+    public void Replay_finds_a_sessions_files_in_index_order_and_no_others()
+    {
+        using var dir = new TempDir();
+        foreach (var name in new[] { "s_1000.mcap", "s_002.mcap", "s_000.mcap", "s_extra_000.mcap", "s_.mcap", "other_000.mcap" })
+        {
+            using var stream = File.Create(dir.File(name));
+            new McapWriter(stream).Finish();
+        }
+
+        var replay = RecordingReader.Open(dir.File("s.mcap"));
+
+        Assert.Equal(["s_000.mcap", "s_002.mcap", "s_1000.mcap"], replay.Files.Select(Path.GetFileName));
+        Assert.Empty(replay.ReadEvents());
+        Assert.Throws<FileNotFoundException>(() => RecordingReader.Open(dir.File("none.mcap")));
+    }
 }

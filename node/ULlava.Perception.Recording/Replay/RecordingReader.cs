@@ -32,8 +32,9 @@ public sealed class RecordingReader
         // Only stem_NNN: "session_extra_000.mcap" belongs to another session.
         var files = Directory.Exists(directory)
             ? Directory.GetFiles(directory, $"{stem}_*{extension}")
-                .Where(f => Path.GetFileNameWithoutExtension(f)[(stem.Length + 1)..].All(char.IsAsciiDigit))
-                .Order(StringComparer.Ordinal).ToList()
+                .Where(f => Path.GetFileNameWithoutExtension(f)[(stem.Length + 1)..] is { Length: > 0 and < 18 } index && index.All(char.IsAsciiDigit))
+                .OrderBy(f => long.Parse(Path.GetFileNameWithoutExtension(f)[(stem.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture))
+                .ToList()
             : [];
         if (files.Count == 0)
         {
