@@ -16,7 +16,7 @@ public sealed class McapJsInteropTests
     public void The_reference_reader_decodes_every_record_of_a_recorded_session(string compression)
     {
         using var dir = new TempDir();
-        SessionSample.Expectation expected;
+        SessionExpectation expected;
         using (var recorder = new SessionRecorder(SessionSample.Options(dir.File("s.mcap"), compression)))
         {
             expected = SessionSample.Record(recorder, 40);

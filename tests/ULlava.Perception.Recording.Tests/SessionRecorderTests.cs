@@ -12,7 +12,7 @@ public sealed class SessionRecorderTests
     public void A_session_replays_frames_commands_and_publications_in_log_time_order()
     {
         using var dir = new TempDir();
-        SessionSample.Expectation expected;
+        SessionExpectation expected;
         string file;
         using (var recorder = new SessionRecorder(SessionSample.Options(dir.File("session.mcap"))))
         {
@@ -103,7 +103,7 @@ public sealed class SessionRecorderTests
     public void Rotation_by_size_gives_indexed_files_each_complete_and_self_describing()
     {
         using var dir = new TempDir();
-        SessionSample.Expectation expected;
+        SessionExpectation expected;
         IReadOnlyList<string> files;
         using (var recorder = new SessionRecorder(SessionSample.Options(dir.File("rot.mcap")) with { MaxFileBytes = 40 * 1024 }))
         {

@@ -76,16 +76,8 @@ public static class SessionSample
         P = { 50, 0, 32, 0, 0, 50, 24, 0, 0, 0, 1, 0 },
     };
 
-    public sealed record Expectation(int Frames, int Commands, int Results, int Statuses, int Calibrations)
-    {
-        public int Published => Results + Statuses + Calibrations;
-
-        /// <summary>MCAP messages: frame = header + image; each result adds annotations, each calibration camera info.</summary>
-        public int McapMessages => Frames * 2 + Commands + Results * 2 + Statuses + Calibrations * 2;
-    }
-
     /// <summary>Records <paramref name="frames"/> frames with a result each, a command every 10 and a status every 5.</summary>
-    public static Expectation Record(SessionRecorder recorder, int frames)
+    public static SessionExpectation Record(SessionRecorder recorder, int frames)
     {
         recorder.RecordCalibration(Calibration(), T0 - 1);
         int commands = 0, statuses = 0;
@@ -106,7 +98,7 @@ public static class SessionSample
                 statuses++;
             }
         }
-        return new Expectation(frames, commands, frames, statuses, 1);
+        return new SessionExpectation(frames, commands, frames, statuses, 1);
     }
 
     public static RecorderOptions Options(string path, string compression = "zstd") => new()
