@@ -1,0 +1,3 @@
+namespace ULlava.Perception.Recording.Mcap;
+
+public sealed record McapHeader(string Profile, string Library);

@@ -1,0 +1,3 @@
+namespace ULlava.Perception.Recording.Mcap;
+
+public sealed record McapMetadata(string Name, IReadOnlyDictionary<string, string> Values);

@@ -1,0 +1,9 @@
+namespace ULlava.Perception.Recording.Session;
+
+internal enum RecordItemKind
+{
+    Frame,
+    Command,
+    Published,
+    Metadata,
+}
