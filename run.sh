@@ -54,6 +54,9 @@ case "${1:-}" in
     shift
     require_dotnet
     install_packages "${RUNTIME_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+    # The reference MCAP implementation (npm @mcap/core) that checks our recordings, pinned by its lockfile.
+    command -v npm >/dev/null || install_packages nodejs npm
+    npm ci --prefix "$ROOT/tests/ULlava.Perception.Recording.Tests/mcap-js" --no-audit --no-fund --loglevel=error >&2
     exec dotnet test "$ROOT/ULlava.Perception.sln" -c "$CONFIGURATION" -nologo "$@"
     ;;
   setup)

@@ -11,6 +11,9 @@ public interface IInferenceEngine : IDisposable
     /// <summary>Model name, checkpoint hash, device and dtype, for status and recordings.</summary>
     string Description { get; }
 
+    /// <summary>A hash that identifies the checkpoint (recordings carry it, so a replay can tell it uses the same model).</summary>
+    string Identity { get; }
+
     /// <summary>Runs the vision encoder on a frame once; every instruction on it reuses the result.</summary>
     IEncodedFrame Encode(Frame frame);
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ULlava.Perception.Core.Inference;
 using ULlava.Perception.Messages.V1;
+using ULlava.Perception.Node.Hosting;
 using ULlava.Perception.Node.Pipeline;
 using ULlava.Perception.Transport;
 using WireKind = ULlava.Perception.Messages.V1.InstructionKind;
@@ -17,45 +18,59 @@ public sealed class NodeCommandHandler(PerceptionNode node) : ICommandHandler
     public async Task<Reply> HandleAsync(Command command, CancellationToken cancellation)
     {
         var reply = new Reply { RequestId = command.RequestId, Ok = true };
+        if (command.BodyCase is not (Command.BodyOneofCase.AddInstruction or Command.BodyOneofCase.RemoveInstruction or Command.BodyOneofCase.Pause
+            or Command.BodyOneofCase.Resume or Command.BodyOneofCase.SetSampling))
+            node.RecordCommand(command); // the others are recorded where they take effect, between two frames
         try
         {
             switch (command.BodyCase)
             {
                 case Command.BodyOneofCase.AddInstruction:
-                    reply.Instruction = Add(command.AddInstruction);
+                    var instruction = Validate(command.AddInstruction);
+                    reply.Instruction = await node.ApplyBetweenFrames(command, () => Add(instruction)).ConfigureAwait(false);
                     break;
                 case Command.BodyOneofCase.RemoveInstruction:
-                    if (!node.Instructions.Remove(command.RemoveInstruction.Id))
-                        throw new CommandException(ErrorCode.NotFound, $"no instruction '{command.RemoveInstruction.Id}'", "remove_instruction.id");
+                    string id = command.RemoveInstruction.Id;
+                    if (!await node.ApplyBetweenFrames(command, () => node.Instructions.Remove(id)).ConfigureAwait(false))
+                        throw new CommandException(ErrorCode.NotFound, $"no instruction '{id}'", "remove_instruction.id");
                     break;
                 case Command.BodyOneofCase.ListInstructions:
                     reply.InstructionList = new InstructionList();
                     reply.InstructionList.Instructions.AddRange(node.Instructions.Snapshot.Select(InstructionSpecs.ToWire));
                     break;
                 case Command.BodyOneofCase.Ask:
-                    reply.Result = await AskAsync(command.Ask).ConfigureAwait(false);
+                    reply.Result = await AskAsync(command.Ask, command.RequestId).ConfigureAwait(false);
                     break;
                 case Command.BodyOneofCase.SamPrompt:
-                    reply.Result = await SamAsync(command.SamPrompt).ConfigureAwait(false);
+                    reply.Result = await SamAsync(command.SamPrompt, command.RequestId).ConfigureAwait(false);
                     break;
                 case Command.BodyOneofCase.Pause:
-                    node.Paused = true;
+                    await node.ApplyBetweenFrames(command, () => node.Paused = true).ConfigureAwait(false);
                     reply.Status = node.BuildStatus();
                     break;
                 case Command.BodyOneofCase.Resume:
-                    node.Paused = false;
+                    await node.ApplyBetweenFrames(command, () => node.Paused = false).ConfigureAwait(false);
                     reply.Status = node.BuildStatus();
                     break;
                 case Command.BodyOneofCase.SetSampling:
-                    await SetSamplingAsync(command.SetSampling).ConfigureAwait(false);
+                    await SetSamplingAsync(command).ConfigureAwait(false);
                     reply.Status = node.BuildStatus();
                     break;
                 case Command.BodyOneofCase.GetStatus:
                     reply.Status = node.BuildStatus();
                     break;
                 case Command.BodyOneofCase.StartRecording:
+                    var start = command.StartRecording;
+                    if (string.IsNullOrWhiteSpace(start.Path)) throw new CommandException(ErrorCode.InvalidArgument, "start_recording needs a path", "start_recording.path");
+                    if (start.ImageFormat is not ("" or "png" or "jpeg"))
+                        throw new CommandException(ErrorCode.InvalidArgument, $"image format '{start.ImageFormat}': expected png or jpeg", "start_recording.image_format");
+                    if (start.JpegQuality > 100) throw new CommandException(ErrorCode.InvalidArgument, $"jpeg_quality {start.JpegQuality}: expected 1 to 100", "start_recording.jpeg_quality");
+                    reply.Recording = node.StartRecording(new RecordingSettings(start.Path, start.ImageFormat.Length == 0 ? "png" : start.ImageFormat,
+                                                                                start.JpegQuality == 0 ? 90 : (int)start.JpegQuality));
+                    break;
                 case Command.BodyOneofCase.StopRecording:
-                    throw new CommandException(ErrorCode.Unavailable, "this node was started without a recorder");
+                    reply.Recording = node.StopRecording();
+                    break;
                 default:
                     throw new CommandException(ErrorCode.InvalidArgument, "the command has no body (expected one of add_instruction, remove_instruction, list_instructions, ask, sam_prompt, pause, resume, set_sampling, start_recording, stop_recording, get_status)", "body");
             }
@@ -74,9 +89,11 @@ public sealed class NodeCommandHandler(PerceptionNode node) : ICommandHandler
     public static Reply Error(string requestId, ErrorCode code, string message, string field) =>
         new() { RequestId = requestId, Ok = false, Error = new Error { Code = code, Message = message, Field = field } };
 
-    private Instruction Add(AddInstruction add)
+    /// <summary>Checks a spec on the command thread (errors reply at once); the id is given when it is applied.</summary>
+    private (InstructionSpec Spec, string Prefix) Validate(AddInstruction add)
     {
         var spec = add.Spec ?? throw new CommandException(ErrorCode.InvalidArgument, "add_instruction needs a spec", "add_instruction.spec");
+        InstructionSpecs.ToStanding("check", spec, node.StreamIds);
         string prefix = spec.Mode == InstructionMode.Video ? "video" : spec.Kind switch
         {
             WireKind.Segment => "seg",
@@ -85,7 +102,12 @@ public sealed class NodeCommandHandler(PerceptionNode node) : ICommandHandler
             WireKind.Ask => "ask",
             _ => "auto",
         };
-        var instruction = InstructionSpecs.ToStanding(node.Instructions.NextId(prefix), spec, node.StreamIds);
+        return (spec, prefix);
+    }
+
+    private Instruction Add((InstructionSpec Spec, string Prefix) checkedSpec)
+    {
+        var instruction = InstructionSpecs.ToStanding(node.Instructions.NextId(checkedSpec.Prefix), checkedSpec.Spec, node.StreamIds);
         node.Instructions.Add(instruction);
         return InstructionSpecs.ToWire(instruction);
     }
@@ -101,7 +123,11 @@ public sealed class NodeCommandHandler(PerceptionNode node) : ICommandHandler
         throw new CommandException(ErrorCode.InvalidArgument, $"the node has {node.StreamIds.Count} streams: say which ({string.Join(", ", node.StreamIds)})", field);
     }
 
-    private Task<InstructionResult> AskAsync(Ask ask)
+    /// <summary>One-shot results are named after the command's request id, so a replay gives them the same ids.</summary>
+    private static string OneShotId(string kind, string requestId) =>
+        requestId.Length > 0 ? $"{kind}:{requestId}" : $"{kind}:{Guid.NewGuid():N}"[..16];
+
+    private Task<InstructionResult> AskAsync(Ask ask, string commandRequestId)
     {
         var spec = ask.Spec ?? throw new CommandException(ErrorCode.InvalidArgument, "ask needs a spec", "ask.spec");
         var request = InstructionSpecs.ToRequest(spec, "ask.spec");
@@ -113,7 +139,7 @@ public sealed class NodeCommandHandler(PerceptionNode node) : ICommandHandler
             var started = Stopwatch.GetTimestamp();
             var (frame, error) = node.EncodedFrameFor(stream, sequence);
             if (frame is null) throw new CommandException(ErrorCode.NotFound, error!, ask.HasSequence ? "ask.sequence" : "ask.stream_id");
-            string id = $"ask-{Guid.NewGuid():N}"[..12];
+            string id = OneShotId("ask", commandRequestId);
             if (window is null)
                 return node.Answer(frame.Stamp, frame.Width, frame.Height, id, request, started, piece => node.Engine.Run(frame, request, piece));
             var history = node.Pipe(stream)!.History;
@@ -122,7 +148,7 @@ public sealed class NodeCommandHandler(PerceptionNode node) : ICommandHandler
         });
     }
 
-    private Task<InstructionResult> SamAsync(Messages.V1.SamPrompt prompt)
+    private Task<InstructionResult> SamAsync(Messages.V1.SamPrompt prompt, string commandRequestId)
     {
         string stream = StreamOf(prompt.StreamId, "sam_prompt.stream_id");
         var points = prompt.Points.Select(p => new SamPoint(p.X, p.Y, p.Positive)).ToList();
@@ -143,16 +169,17 @@ public sealed class NodeCommandHandler(PerceptionNode node) : ICommandHandler
                 throw new CommandException(ErrorCode.InvalidArgument, e.Message.Split(" (Parameter")[0], e.ParamName == "Box" ? "sam_prompt.box" : "sam_prompt.points");
             }
             var request = new InstructionRequest("SAM prompt", Core.Inference.InstructionKind.Segment);
-            return node.Answer(frame.Stamp, frame.Width, frame.Height, $"sam-{Guid.NewGuid():N}"[..12], request, started, _ => node.Engine.Segment(frame, samPrompt));
+            return node.Answer(frame.Stamp, frame.Width, frame.Height, OneShotId("sam", commandRequestId), request, started, _ => node.Engine.Segment(frame, samPrompt));
         });
     }
 
-    private Task<bool> SetSamplingAsync(SetSampling sampling)
+    private Task<bool> SetSamplingAsync(Command command)
     {
+        var sampling = command.SetSampling;
         if (!(sampling.MaxFps >= 0 && sampling.MaxFps <= 1000)) throw new CommandException(ErrorCode.InvalidArgument, $"max_fps {sampling.MaxFps}: expected 0 (no limit) to 1000", "set_sampling.max_fps");
         if (sampling.EveryNFrames > 100_000) throw new CommandException(ErrorCode.InvalidArgument, $"every_n_frames {sampling.EveryNFrames}: at most 100000", "set_sampling.every_n_frames");
         var streams = sampling.StreamId.Length > 0 ? new[] { StreamOf(sampling.StreamId, "set_sampling.stream_id") } : node.StreamIds.ToArray();
-        return node.OnModelThread(() =>
+        return node.ApplyBetweenFrames(command, () =>
         {
             foreach (var id in streams)
             {

@@ -17,6 +17,12 @@ public sealed record NodeOptions
     public CommandSecurity? Security { get; init; }
 
     public bool EncryptResults { get; init; }
+
+    /// <summary>Record from the start (commands can start and stop recordings too).</summary>
+    public RecordingSettings? Record { get; init; }
+
+    /// <summary>The node's configuration as text, written into recordings.</summary>
+    public IReadOnlyDictionary<string, string> Description { get; init; } = new Dictionary<string, string>();
     /// <summary>Play files again from the start when they end.</summary>
     public bool Loop { get; init; }
     public double MaxFps { get; init; }
@@ -38,6 +44,7 @@ public sealed record NodeOptions
         if (duplicate is not null) throw new ArgumentException($"stream id '{duplicate.Key}' is used by more than one source");
         if (!(StatusIntervalSeconds > 0)) throw new ArgumentOutOfRangeException(nameof(StatusIntervalSeconds), "status interval must be positive");
         if (HistoryFrames is < 1 or > 256) throw new ArgumentOutOfRangeException(nameof(HistoryFrames), $"history of {HistoryFrames} frames: expected 1 to 256");
+        Record?.Validate();
         if (MaxFrames < 0) throw new ArgumentOutOfRangeException(nameof(MaxFrames), "max frames must be 0 (no limit) or more");
     }
 }

@@ -23,8 +23,17 @@ public sealed class InstructionRegistry
 
     public int Count => Snapshot.Count;
 
-    /// <summary>A new unique id with the given prefix (e.g. "seg" → "seg-3").</summary>
-    public string NextId(string prefix) => $"{prefix}-{Interlocked.Increment(ref nextId)}";
+    /// <summary>A new unique id with the given prefix (e.g. "seg" → "seg-3"), never one already in use.</summary>
+    public string NextId(string prefix)
+    {
+        lock (gate)
+        {
+            string id;
+            do id = $"{prefix}-{++nextId}";
+            while (items.Any(i => i.Id == id));
+            return id;
+        }
+    }
 
     public void Add(StandingInstruction instruction)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Google.Protobuf;
 using System.Threading.Channels;
 using ULlava.Perception.Core.Frames;
 using ULlava.Perception.Core.Inference;
@@ -12,6 +13,8 @@ using ULlava.Perception.Node.Hosting;
 using ULlava.Perception.Node.Instructions;
 using ULlava.Perception.Node.Results;
 using ULlava.Perception.Transport;
+using ULlava.Perception.Recording.Session;
+using ULlava.Perception.Node.Replay;
 
 namespace ULlava.Perception.Node.Pipeline;
 
@@ -35,6 +38,10 @@ public sealed class PerceptionNode
     private readonly TaskCompletionSource<string?> commandEndpoint = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<double> recentLatencies = new();
     private ResultPublisher? publisher;
+    private readonly object recorderGate = new();
+    private volatile SessionRecorder? recorder;
+    private RecordingSettings? recordingSettings;
+    private readonly List<Command> commandsBeforeNextFrame = new(); // model thread only
     private long framesProcessed;
     private volatile bool paused;
 
@@ -47,6 +54,9 @@ public sealed class PerceptionNode
         this.output = output;
         Instructions = new InstructionRegistry(options.Instructions);
     }
+
+    /// <summary>Every message as it is published (on the publishing thread): replay compares results with it.</summary>
+    public event Action<string, IMessage>? Published;
 
     /// <summary>The standing instructions; commands change them while the node runs.</summary>
     public InstructionRegistry Instructions { get; }
@@ -72,6 +82,7 @@ public sealed class PerceptionNode
     public async Task<int> RunAsync(CancellationToken cancellation)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        if (options.Record is { } record) StartRecording(record);
         var (pub, commands) = OpenSockets();
         using var ownedPublisher = pub;
         using var ownedCommands = commands;
@@ -111,11 +122,79 @@ public sealed class PerceptionNode
         {
             await stop.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(pipes.Select(p => p.CaptureTask!).Append(status)).ConfigureAwait(false);
-            pub.Publish(Topics.Status, BuildStatus());
+            Emit(Topics.Status, BuildStatus());
             foreach (var pipe in pipes) await pipe.Source.DisposeAsync().ConfigureAwait(false);
+            lock (recorderGate)
+            {
+                foreach (var command in commandsBeforeNextFrame) recorder?.RecordCommand(command.ToByteArray(), UnixClock.NowNs());
+                recorder?.Stop();
+                recorder?.Dispose();
+                recorder = null;
+            }
         }
         return pipes.Any(p => p.Source.State == Core.Frames.SourceState.Failed) ? 1 : 0;
     }
+
+    /// <summary>Publishes a message and, while recording, records it (every published result and status is in the recording).</summary>
+    private void Emit(string topic, IMessage message)
+    {
+        Published?.Invoke(topic, message);
+        publisher?.Publish(topic, message);
+        recorder?.RecordPublished(topic, message, UnixClock.NowNs());
+    }
+
+    /// <summary>Starts a recording (replacing none: one at a time). The initial standing instructions go into its metadata for replay.</summary>
+    public RecordingStatus StartRecording(RecordingSettings settings)
+    {
+        settings.Validate();
+        lock (recorderGate)
+        {
+            if (recorder is { State: RecorderState.Recording }) throw new InvalidOperationException($"already recording to {recorder.GetStatus().Path}");
+            recorder?.Dispose();
+            var started = new SessionRecorder(new RecorderOptions
+            {
+                Path = settings.Path,
+                MaxFileBytes = settings.MaxFileBytes,
+                MaxFileDuration = settings.MaxFileDuration,
+                NodeConfiguration = options.Description,
+                Model = new ModelIdentity(engine.Description, engine.Identity),
+            });
+            recordingSettings = settings;
+            started.RecordMetadata(ReplayMetadata.InstructionsName, ReplayMetadata.Instructions(Instructions.Snapshot));
+            foreach (var pipe in pipes.ToList())
+                if (pipe.Camera is { } camera) started.RecordCalibration(camera.ToMessage(pipe.Source.StreamId), UnixClock.NowNs());
+            recorder = started;
+            return started.GetStatus();
+        }
+    }
+
+    public RecordingStatus StopRecording()
+    {
+        lock (recorderGate)
+        {
+            if (recorder is null) throw new InvalidOperationException("not recording");
+            recorder.Stop();
+            var status = recorder.GetStatus();
+            recorder.Dispose();
+            recorder = null;
+            return status;
+        }
+    }
+
+    /// <summary>Records a command that does not change what frames produce (status, list, asks) as received.</summary>
+    internal void RecordCommand(Command command) => recorder?.RecordCommand(command.ToByteArray(), UnixClock.NowNs());
+
+    /// <summary>
+    /// Applies a command that changes what frames produce (instructions, pause, sampling) on the model thread,
+    /// between two frames, and records it just before the next frame the model takes: a replay then applies it
+    /// between the same two frames, whatever the timing was live.
+    /// </summary>
+    internal Task<T> ApplyBetweenFrames<T>(Command command, Func<T> apply) => OnModelThread(() =>
+    {
+        var result = apply();
+        if (recorder is not null) commandsBeforeNextFrame.Add(command);
+        return result;
+    });
 
     /// <summary>Binds the publisher and the command server; a failure (e.g. a port in use) is reported to whoever awaits the endpoints too.</summary>
     private (ResultPublisher Publisher, CommandServer? Commands) OpenSockets()
@@ -188,6 +267,7 @@ public sealed class PerceptionNode
                 any = true;
                 if (paused || !pipe.Sampler.Take(frame.Stamp.CaptureTimeUnixNs)) continue;
                 pipe.CountSampled();
+                RecordFrame(frame);
                 ProcessFrame(pipe, frame);
                 if (options.MaxFrames > 0 && FramesProcessed >= options.MaxFrames) return;
             }
@@ -205,6 +285,19 @@ public sealed class PerceptionNode
                 return;
             }
         }
+    }
+
+    /// <summary>The frames the model processes go into the recording, losslessly by default, so a replay sees the same pixels.</summary>
+    private void RecordFrame(Frame frame)
+    {
+        if (recorder is not { } r || recordingSettings is not { } settings)
+        {
+            commandsBeforeNextFrame.Clear();
+            return;
+        }
+        foreach (var command in commandsBeforeNextFrame) r.RecordCommand(command.ToByteArray(), frame.Stamp.CaptureTimeUnixNs - 1);
+        commandsBeforeNextFrame.Clear();
+        r.RecordFrame(ResultBuilder.Header(frame.Stamp), settings.ImageFormat, Capture.FrameImageCodec.Encode(frame, settings.ImageFormat, settings.JpegQuality));
     }
 
     private void RunPendingWork()
@@ -283,7 +376,7 @@ public sealed class PerceptionNode
             var answer = run(piece =>
             {
                 soFar += piece;
-                publisher?.Publish(Topics.Text(stream), new TextUpdate { Header = header, InstructionId = instructionId, Piece = piece, PieceIndex = pieceIndex++, Text = soFar });
+                Emit(Topics.Text(stream), new TextUpdate { Header = header, InstructionId = instructionId, Piece = piece, PieceIndex = pieceIndex++, Text = soFar });
             });
             result = ResultBuilder.Build(stamp, width, height, instructionId, request, answer, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             track?.Invoke(answer, result);
@@ -303,10 +396,10 @@ public sealed class PerceptionNode
             // One failing instruction never takes the node down; the error travels with the result.
             result = new InstructionResult { Header = header, InstructionId = instructionId, Instruction = request.Text, Error = e.Message };
         }
-        publisher?.Publish(Topics.Results(stream), result);
-        if (result.Masks.Count > 0) publisher?.Publish(Topics.Masks(stream), ResultBuilder.MaskSet(result));
-        if (result.Boxes.Count > 0) publisher?.Publish(Topics.Boxes(stream), ResultBuilder.BoxSet(result));
-        publisher?.Publish(Topics.Text(stream), new TextUpdate { Header = header, InstructionId = instructionId, Text = result.Text, PieceIndex = pieceIndex, Final = true });
+        Emit(Topics.Results(stream), result);
+        if (result.Masks.Count > 0) Emit(Topics.Masks(stream), ResultBuilder.MaskSet(result));
+        if (result.Boxes.Count > 0) Emit(Topics.Boxes(stream), ResultBuilder.BoxSet(result));
+        Emit(Topics.Text(stream), new TextUpdate { Header = header, InstructionId = instructionId, Text = result.Text, PieceIndex = pieceIndex, Final = true });
         return result;
     }
 
@@ -341,10 +434,10 @@ public sealed class PerceptionNode
         {
             do
             {
-                publisher?.Publish(Topics.Status, BuildStatus());
+                Emit(Topics.Status, BuildStatus());
                 // Re-sent with every heartbeat so late joiners learn each camera's calibration.
                 foreach (var pipe in pipes.ToList())
-                    if (pipe.Camera is { } camera) publisher?.Publish(Topics.Calibration(pipe.Source.StreamId), camera.ToMessage(pipe.Source.StreamId));
+                    if (pipe.Camera is { } camera) Emit(Topics.Calibration(pipe.Source.StreamId), camera.ToMessage(pipe.Source.StreamId));
             }
             while (await timer.WaitForNextTickAsync(cancellation).ConfigureAwait(false));
         }
@@ -367,6 +460,7 @@ public sealed class PerceptionNode
             PublishDropped = (ulong)(publisher?.Dropped ?? 0),
             StandingInstructions = (uint)Instructions.Count,
             Paused = paused,
+            Recording = recorder?.GetStatus() ?? new RecordingStatus(),
             Memory = new MemoryStatus
             {
                 WorkingSetBytes = (ulong)Environment.WorkingSet,
