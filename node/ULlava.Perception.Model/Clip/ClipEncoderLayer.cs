@@ -1,5 +1,6 @@
 using TorchSharp.Modules;
 using ULlava.Perception.Model.Config;
+using ULlava.Perception.Model.Native;
 using static TorchSharp.torch;
 
 namespace ULlava.Perception.Model.Clip;
@@ -24,8 +25,8 @@ internal sealed class ClipEncoderLayer : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = x + self_attn.call(layer_norm1.call(x));
-        h = h + mlp.call(layer_norm2.call(h));
+        var h = x.Plus(self_attn.call(layer_norm1.call(x)));
+        h = h.Plus(mlp.call(layer_norm2.call(h)));
         return h.MoveToOuterDisposeScope();
     }
 }

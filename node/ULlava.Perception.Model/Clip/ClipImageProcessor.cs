@@ -85,7 +85,8 @@ public sealed class ClipImageProcessor
         long h = imageHwc.shape[0], w = imageHwc.shape[1];
         if (h == w) return imageHwc.alias();
         long side = Math.Max(h, w);
-        var canvas = full(new long[] { side, side, 3 }, fill, ScalarType.Byte, imageHwc.device);
+        using var fillValue = fill.ToScalar();
+        var canvas = full(new long[] { side, side, 3 }, fillValue, ScalarType.Byte, imageHwc.device);
         long top = (side - h) / 2, left = (side - w) / 2;
         canvas[TensorIndex.Slice(top, top + h), TensorIndex.Slice(left, left + w)] = imageHwc;
         return canvas;
@@ -126,7 +127,11 @@ public sealed class ClipImageProcessor
     private Tensor RescaleNormalize(Tensor chw)
     {
         var x = chw.to(ScalarType.Float32);
-        if (_config.DoRescale) x = x * _config.RescaleFactor;
+        if (_config.DoRescale)
+        {
+            using var rescale = _config.RescaleFactor.ToScalar();
+            x = x * rescale;
+        }
         if (_config.DoNormalize)
         {
             var mean = tensor(_config.ImageMean, ScalarType.Float32, x.device).view(1, 3, 1, 1);

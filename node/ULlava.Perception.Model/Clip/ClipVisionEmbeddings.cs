@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using ULlava.Perception.Model.Config;
+using ULlava.Perception.Model.Native;
 using static TorchSharp.torch;
 
 namespace ULlava.Perception.Model.Clip;
@@ -28,7 +29,7 @@ internal sealed class ClipVisionEmbeddings : nn.Module<Tensor, Tensor>
         var patches = patch_embedding.call(pixelValues.to(patch_embedding.weight!.dtype))
             .flatten(2).transpose(1, 2);                                  // [B, N, C]
         var cls = class_embedding.view(1, 1, -1).expand(batch, 1, -1);    // [B, 1, C]
-        var x = cat(new[] { cls, patches }, 1) + position_embedding.weight!.unsqueeze(0);
+        var x = cat(new[] { cls, patches }, 1).Plus(position_embedding.weight!.unsqueeze(0));
         return x.MoveToOuterDisposeScope();
     }
 }

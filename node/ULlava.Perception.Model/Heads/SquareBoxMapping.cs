@@ -1,4 +1,5 @@
 using TorchSharp;
+using ULlava.Perception.Model.Native;
 using static TorchSharp.torch;
 
 namespace ULlava.Perception.Model.Heads;
@@ -23,6 +24,7 @@ public static class SquareBoxMapping
         var (padX, padY, side) = SquareOffsets(frameH, frameW);
         using var scope = NewDisposeScope();
         var pad = tensor(new float[] { padX, padY, padX, padY }, device: normalisedXyxy.device);
-        return (normalisedXyxy * side - pad).MoveToOuterDisposeScope();
+        using var sideS = side.ToScalar();
+        return (normalisedXyxy * sideS - pad).MoveToOuterDisposeScope();
     }
 }

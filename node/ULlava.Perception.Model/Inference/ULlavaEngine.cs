@@ -334,7 +334,7 @@ public sealed class ULlavaEngine : IInferenceEngine
             var text = Model.SegProjector.forward(segHidden[i]).unsqueeze(1);
             var (logits, iou, _) = Model.Sam.Predict(frame.SamEmbedding!, frame.SamResizedHeight, frame.SamResizedWidth, frame.Height, frame.Width,
                                                      multimaskOutput: false, textEmbeds: text);
-            var binary = logits[0, 0].gt(0).to(ScalarType.Byte).cpu().contiguous();
+            var binary = logits[0, 0].gt(ScalarOps.Zero).to(ScalarType.Byte).cpu().contiguous();
             masks.Add(new SegmentationMask(frame.Width, frame.Height, binary.data<byte>().ToArray(), iou[0, 0].to(ScalarType.Float32).item<float>(),
                                            i < phrases.Count ? phrases[i] : null, i));
         }

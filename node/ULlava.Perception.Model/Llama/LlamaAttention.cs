@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using ULlava.Perception.Model.Config;
+using ULlava.Perception.Model.Native;
 using static TorchSharp.torch;
 
 namespace ULlava.Perception.Model.Llama;
@@ -8,6 +9,8 @@ namespace ULlava.Perception.Model.Llama;
 /// <summary>Grouped-query causal self-attention with rotary positions and an optional KV cache.</summary>
 public sealed class LlamaAttention : nn.Module
 {
+    private static readonly Scalar NegativeInfinity = float.NegativeInfinity.ToScalar();
+
     private readonly int _heads;
     private readonly int _kvHeads;
     private readonly int _headDim;
@@ -69,8 +72,9 @@ public sealed class LlamaAttention : nn.Module
         }
         else
         {
-            var weights = matmul(q, k.transpose(2, 3)) * _scaling;
-            if (allowed is not null) weights = weights.masked_fill(allowed.logical_not(), float.NegativeInfinity);
+            using var scaling = _scaling.ToScalar();
+            var weights = matmul(q, k.transpose(2, 3)) * scaling;
+            if (allowed is not null) weights = weights.masked_fill(allowed.logical_not(), NegativeInfinity);
             attn = matmul(weights.softmax(-1, ScalarType.Float32).to_type(q.dtype), v);
         }
         attn = attn.transpose(1, 2).reshape(b, t, _heads * _headDim);

@@ -1,5 +1,6 @@
 using TorchSharp;
 using ULlava.Perception.Model.Config;
+using ULlava.Perception.Model.Native;
 using static TorchSharp.torch;
 
 namespace ULlava.Perception.Model.Llama;
@@ -25,8 +26,8 @@ public sealed class LlamaDecoderLayer : nn.Module
     public Tensor forward(Tensor hidden, Tensor cos, Tensor sin, Tensor? allowed, KvCache? cache, AttentionKernel kernel)
     {
         using var scope = NewDisposeScope();
-        var h = hidden + self_attn.forward(input_layernorm.forward(hidden), cos, sin, allowed, cache, kernel);
-        h = h + mlp.forward(post_attention_layernorm.forward(h));
+        var h = hidden.Plus(self_attn.forward(input_layernorm.forward(hidden), cos, sin, allowed, cache, kernel));
+        h = h.Plus(mlp.forward(post_attention_layernorm.forward(h)));
         return h.MoveToOuterDisposeScope();
     }
 

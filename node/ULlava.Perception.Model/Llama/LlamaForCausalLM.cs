@@ -77,6 +77,7 @@ public sealed class LlamaForCausalLM : nn.Module<LlamaInput, LlamaOutput>
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxNewTokens, 1);
         var eos = options.EosTokenIds.Count > 0 ? options.EosTokenIds : [Config.EosTokenId];
         long pad = Config.PadTokenId ?? eos[0];
+        using var padValue = pad.ToScalar(); // held for every full_like below (see Native/ScalarOps)
         long batch = cache.BatchSize;
 
         using var scope = NewDisposeScope();
@@ -96,7 +97,7 @@ public sealed class LlamaForCausalLM : nn.Module<LlamaInput, LlamaOutput>
             {
                 var stepLogits = output.Logits!.select(1, 0);
                 var chosen = sampler.Next(stepLogits);
-                chosen = where(finished, full_like(chosen, pad), chosen);
+                chosen = where(finished, full_like(chosen, padValue), chosen);
                 finished = finished.logical_or(isin(chosen, eosIds)).MoveToOuterDisposeScope();
                 ids.Add(chosen.MoveToOuterDisposeScope());
                 hidden.Add(output.LastHiddenState.select(1, output.LastHiddenState.shape[1] - 1).MoveToOuterDisposeScope());

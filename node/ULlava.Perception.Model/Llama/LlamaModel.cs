@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using ULlava.Perception.Model.Config;
+using ULlava.Perception.Model.Native;
 using static TorchSharp.torch;
 
 namespace ULlava.Perception.Model.Llama;
@@ -50,14 +51,17 @@ public sealed class LlamaModel : nn.Module
                 throw new InvalidOperationException($"KV cache full: {past} + {t} positions exceed its {cache.MaxLength}");
         }
 
-        var positions = arange(past, past + t, dtype: ScalarType.Int64, device: hidden.device).unsqueeze(0).expand(b, t);
+        // Held Scalars, the step included: arange(start, stop) would pass an implicit 1 (see Native/ScalarOps).
+        using var start = past.ToScalar();
+        using var stop = (past + t).ToScalar();
+        var positions = arange(start, stop, ScalarOps.One, dtype: ScalarType.Int64, device: hidden.device).unsqueeze(0).expand(b, t);
         var (cos, sin) = _rotary.Forward(positions, past + t, hidden.dtype);
         // A single new token may see every cached position; longer blocks need the causal mask (bottom-right aligned).
         Tensor? allowed = null;
         if (t > 1)
         {
-            var keyPos = arange(past + t, dtype: ScalarType.Int64, device: hidden.device).unsqueeze(0);
-            var queryPos = arange(past, past + t, dtype: ScalarType.Int64, device: hidden.device).unsqueeze(1);
+            var keyPos = arange(ScalarOps.Zero, stop, ScalarOps.One, dtype: ScalarType.Int64, device: hidden.device).unsqueeze(0);
+            var queryPos = arange(start, stop, ScalarOps.One, dtype: ScalarType.Int64, device: hidden.device).unsqueeze(1);
             allowed = keyPos <= queryPos;
         }
 

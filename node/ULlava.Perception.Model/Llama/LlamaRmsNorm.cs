@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using ULlava.Perception.Model.Native;
 using static TorchSharp.torch;
 
 namespace ULlava.Perception.Model.Llama;
@@ -7,6 +8,8 @@ namespace ULlava.Perception.Model.Llama;
 /// <summary>LLaMA RMSNorm: normalised in float32 whatever the input dtype (as Hugging Face does), then scaled by <c>weight</c>.</summary>
 public sealed class LlamaRmsNorm : nn.Module<Tensor, Tensor>
 {
+    private static readonly Scalar Two = 2.ToScalar();
+
     private readonly double _eps;
 
     // Field name = checkpoint key.
@@ -26,8 +29,9 @@ public sealed class LlamaRmsNorm : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var inputDtype = input.dtype;
         var x = input.to_type(ScalarType.Float32);
-        var variance = x.pow(2).mean(new long[] { -1 }, keepdim: true);
-        x = x * rsqrt(variance + _eps);
+        var variance = x.pow(Two).mean(new long[] { -1 }, keepdim: true);
+        using var eps = _eps.ToScalar();
+        x = x * rsqrt(variance.Plus(eps));
         return (weight * x.to_type(inputDtype)).MoveToOuterDisposeScope();
     }
 

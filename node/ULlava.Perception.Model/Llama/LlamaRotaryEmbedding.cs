@@ -1,5 +1,6 @@
 using TorchSharp;
 using ULlava.Perception.Model.Config;
+using ULlava.Perception.Model.Native;
 using static TorchSharp.torch;
 
 namespace ULlava.Perception.Model.Llama;
@@ -10,6 +11,11 @@ namespace ULlava.Perception.Model.Llama;
 /// </summary>
 public sealed class LlamaRotaryEmbedding
 {
+    // Held: an implicitly converted Scalar may be finalized while the op reads it (see Native/ScalarOps).
+    private static readonly Scalar ArangeStep = 2.ToScalar();
+    private static readonly Scalar OneF = 1.0f.ToScalar();
+    private static readonly Scalar TwoPi = (2 * Math.PI).ToScalar();
+
     private readonly int _dim;
     private readonly double _base;
     private readonly RopeScalingConfig? _scaling;
@@ -61,8 +67,9 @@ public sealed class LlamaRotaryEmbedding
         var sin = emb.sin();
         if (AttentionScaling != 1.0)
         {
-            cos = cos * AttentionScaling;
-            sin = sin * AttentionScaling;
+            using var attentionScaling = AttentionScaling.ToScalar();
+            cos = cos * attentionScaling;
+            sin = sin * attentionScaling;
         }
         return (cos.to_type(dtype).MoveToOuterDisposeScope(), sin.to_type(dtype).MoveToOuterDisposeScope());
     }
@@ -73,8 +80,8 @@ public sealed class LlamaRotaryEmbedding
         using var scope = NewDisposeScope();
         var c = cos.unsqueeze(1);
         var s = sin.unsqueeze(1);
-        var q = query * c + RotateHalf(query) * s;
-        var k = key * c + RotateHalf(key) * s;
+        var q = (query * c).Plus(RotateHalf(query) * s);
+        var k = (key * c).Plus(RotateHalf(key) * s);
         return (q.MoveToOuterDisposeScope(), k.MoveToOuterDisposeScope());
     }
 
@@ -99,13 +106,16 @@ public sealed class LlamaRotaryEmbedding
         // HF computes base ** (arange(0, dim, 2) / dim) and its reciprocal in float32: do the same so angles agree.
         using var scope = NewDisposeScope();
         // Host-side tables: explicit CPU, so a model built on the meta device (shapes only) still gets them.
-        var exponents = arange(0, _dim, 2, dtype: ScalarType.Int64, device: CPU).to_type(ScalarType.Float32) / _dim;
-        var invFreq = 1.0f / pow(full(1, theta, dtype: ScalarType.Float32, device: CPU), exponents);
+        using var dim = _dim.ToScalar();
+        using var thetaValue = theta.ToScalar();
+        var exponents = arange(ScalarOps.Zero, dim, ArangeStep, dtype: ScalarType.Int64, device: CPU).to_type(ScalarType.Float32) / dim;
+        var invFreq = OneF / pow(full(1, thetaValue, dtype: ScalarType.Float32, device: CPU), exponents);
 
         switch (RopeType)
         {
             case "linear":
-                invFreq = invFreq / _scaling!.Factor;
+                using (var linearFactor = _scaling!.Factor.ToScalar())
+                    invFreq = invFreq / linearFactor;
                 break;
             case "llama3":
                 invFreq = Llama3Scale(invFreq, _scaling!);
@@ -125,11 +135,17 @@ public sealed class LlamaRotaryEmbedding
         double lowFreqWavelen = oldContext / low;
         double highFreqWavelen = oldContext / high;
 
-        var wavelen = 2 * Math.PI / invFreq;
-        var scaled = where(wavelen > lowFreqWavelen, invFreq / factor, invFreq);
-        var smooth = (oldContext / wavelen - low) / (high - low);
-        var smoothed = (1 - smooth) * scaled / factor + smooth * scaled;
-        var isMedium = (wavelen < highFreqWavelen).logical_not().logical_and((wavelen > lowFreqWavelen).logical_not());
+        using var factorS = factor.ToScalar();
+        using var lowS = low.ToScalar();
+        using var bandS = (high - low).ToScalar();
+        using var oldContextS = oldContext.ToScalar();
+        using var lowFreqWavelenS = lowFreqWavelen.ToScalar();
+        using var highFreqWavelenS = highFreqWavelen.ToScalar();
+        var wavelen = TwoPi / invFreq;
+        var scaled = where(wavelen > lowFreqWavelenS, invFreq / factorS, invFreq);
+        var smooth = (oldContextS / wavelen - lowS) / bandS;
+        var smoothed = (smooth.SubtractedFrom(ScalarOps.One) * scaled / factorS).Plus(smooth * scaled);
+        var isMedium = (wavelen < highFreqWavelenS).logical_not().logical_and((wavelen > lowFreqWavelenS).logical_not());
         return where(isMedium, smoothed, scaled);
     }
 }

@@ -6,6 +6,10 @@ namespace ULlava.Perception.Model.Llama;
 /// <summary>Picks the next token from logits [B,V]: argmax, or temperature + top-p (HF's warpers) with a seeded generator.</summary>
 public sealed class TokenSampler : IDisposable
 {
+    // Held: an implicitly converted Scalar may be finalized while the op reads it (see Native/ScalarOps).
+    private static readonly Scalar False = false.ToScalar();
+    private static readonly Scalar NegativeInfinity = float.NegativeInfinity.ToScalar();
+
     private readonly GenerationOptions _options;
     private Generator? _generator;
 
@@ -20,16 +24,18 @@ public sealed class TokenSampler : IDisposable
     {
         if (_options.IsGreedy) return logits.argmax(-1);
         using var scope = NewDisposeScope();
-        var scores = logits.to_type(ScalarType.Float32) / _options.Temperature;
+        using var temperature = _options.Temperature.ToScalar();
+        var scores = logits.to_type(ScalarType.Float32) / temperature;
         if (_options.TopP < 1.0)
         {
             // Drop the least likely tokens whose cumulative probability stays within 1 - top_p; always keep the best.
             var (sorted, order) = scores.sort(-1, descending: false);
             var cumulative = sorted.softmax(-1).cumsum(-1);
-            var removeSorted = cumulative <= (1 - _options.TopP);
-            removeSorted.narrow(-1, removeSorted.shape[^1] - 1, 1).fill_(false);
+            using var keepBelow = (1 - _options.TopP).ToScalar();
+            var removeSorted = cumulative <= keepBelow;
+            removeSorted.narrow(-1, removeSorted.shape[^1] - 1, 1).fill_(False);
             var remove = removeSorted.scatter(-1, order, removeSorted);
-            scores = scores.masked_fill(remove, float.NegativeInfinity);
+            scores = scores.masked_fill(remove, NegativeInfinity);
         }
         _generator ??= new Generator(_options.Seed, logits.device);
         var probs = scores.softmax(-1);

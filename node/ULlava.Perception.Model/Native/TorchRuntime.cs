@@ -29,6 +29,7 @@ public static class TorchRuntime
     {
         libTorchDir ??= Environment.GetEnvironmentVariable(LibTorchEnvironmentVariable);
         if (string.IsNullOrWhiteSpace(libTorchDir)) libTorchDir = null;
+        if (libTorchDir is not null) CheckFolder(libTorchDir);
         lock (Gate)
         {
             if (initialisedWith is null)
@@ -69,11 +70,16 @@ public static class TorchRuntime
         $"point --libtorch (or {LibTorchEnvironmentVariable}) at a CUDA libtorch such as an installed PyTorch's torch/lib, " +
         "with a build made with -p:ULlavaBundledLibTorch=false (README: GPU routes).";
 
-    private static void PreloadFrom(string dir)
+    /// <summary>A bad folder is named before anything else, whether or not libtorch is already loaded.</summary>
+    private static void CheckFolder(string dir)
     {
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"libtorch folder not found: {dir} (from --libtorch or {LibTorchEnvironmentVariable})");
         if (!File.Exists(Path.Combine(dir, "libtorch_cpu.so")))
             throw new FileNotFoundException($"{dir} has no libtorch_cpu.so: expected a libtorch lib folder such as site-packages/torch/lib");
+    }
+
+    private static void PreloadFrom(string dir)
+    {
         foreach (var name in PreloadOrder)
         {
             string path = Path.Combine(dir, name);

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using ULlava.Perception.Model.Native;
 using static TorchSharp.torch;
 
 namespace ULlava.Perception.Model.Sam;
@@ -42,8 +43,8 @@ public sealed class ImageEncoderBlock : nn.Module<Tensor, Tensor>
         {
             y = attn.forward(y);
         }
-        y = shortcut + y;
-        y = y + mlp.forward(norm2.forward(y));
+        y = shortcut.Plus(y);
+        y = y.Plus(mlp.forward(norm2.forward(y)));
         return y.MoveToOuterDisposeScope();
     }
 

@@ -1,4 +1,5 @@
 using TorchSharp;
+using ULlava.Perception.Model.Native;
 using static TorchSharp.torch;
 
 namespace ULlava.Perception.Model.Sam;
@@ -6,6 +7,11 @@ namespace ULlava.Perception.Model.Sam;
 /// <summary>Random Fourier-feature positional encoding (buffer <c>positional_encoding_gaussian_matrix</c>, 2×C/2).</summary>
 public sealed class PositionEmbeddingRandom : nn.Module<long, long, Tensor>
 {
+    // Held: an implicitly converted Scalar may be finalized while the op reads it (see Native/ScalarOps).
+    private static readonly Scalar Two = 2.ToScalar();
+    private static readonly Scalar TwoPi = (2 * Math.PI).ToScalar();
+    private static readonly Scalar Half = 0.5.ToScalar();
+
     private readonly Tensor positional_encoding_gaussian_matrix;
 
     public PositionEmbeddingRandom(long numPosFeats, Device? device = null) : base(nameof(PositionEmbeddingRandom))
@@ -19,9 +25,9 @@ public sealed class PositionEmbeddingRandom : nn.Module<long, long, Tensor>
     public Tensor EncodeNormalised(Tensor coords)
     {
         using var scope = NewDisposeScope();
-        var c = 2 * coords - 1;
+        var c = coords * Two - ScalarOps.One;
         c = matmul(c, positional_encoding_gaussian_matrix);
-        c = 2 * Math.PI * c;
+        c = c * TwoPi;
         return cat(new[] { c.sin(), c.cos() }, -1).MoveToOuterDisposeScope();
     }
 
@@ -30,8 +36,10 @@ public sealed class PositionEmbeddingRandom : nn.Module<long, long, Tensor>
     {
         using var scope = NewDisposeScope();
         var grid = ones(h, w, dtype: positional_encoding_gaussian_matrix.dtype, device: positional_encoding_gaussian_matrix.device);
-        var yEmbed = (grid.cumsum(0) - 0.5) / h;
-        var xEmbed = (grid.cumsum(1) - 0.5) / w;
+        using var hS = h.ToScalar();
+        using var wS = w.ToScalar();
+        var yEmbed = (grid.cumsum(0) - Half) / hS;
+        var xEmbed = (grid.cumsum(1) - Half) / wS;
         var pe = EncodeNormalised(stack(new[] { xEmbed, yEmbed }, -1));
         return pe.permute(2, 0, 1).MoveToOuterDisposeScope();
     }
@@ -40,8 +48,10 @@ public sealed class PositionEmbeddingRandom : nn.Module<long, long, Tensor>
     public Tensor ForwardWithCoords(Tensor coords, long imageH, long imageW)
     {
         using var scope = NewDisposeScope();
-        var x = coords[.., .., 0] / imageW;
-        var y = coords[.., .., 1] / imageH;
+        using var imageWS = imageW.ToScalar();
+        using var imageHS = imageH.ToScalar();
+        var x = coords[.., .., 0] / imageWS;
+        var y = coords[.., .., 1] / imageHS;
         return EncodeNormalised(stack(new[] { x, y }, -1).to_type(ScalarType.Float32)).MoveToOuterDisposeScope();
     }
 }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using ULlava.Perception.Model.Native;
 using static TorchSharp.torch;
 
 namespace ULlava.Perception.Model.Sam;
@@ -42,7 +43,8 @@ public sealed class RelPosAttention : nn.Module<Tensor, Tensor>
         var qkvOut = qkv.forward(x).reshape(b, h * w, 3, numHeads, -1).permute(2, 0, 3, 1, 4);
         var parts = qkvOut.reshape(3, b * numHeads, h * w, -1).unbind(0);
         Tensor q = parts[0], k = parts[1], v = parts[2];
-        var attn = matmul(q * scale, k.transpose(-2, -1));
+        using var scaleS = scale.ToScalar();
+        var attn = matmul(q * scaleS, k.transpose(-2, -1));
         if (rel_pos_h is not null && rel_pos_w is not null)
             attn = AddDecomposedRelPos(attn, q, rel_pos_h, rel_pos_w, h, w);
         attn = attn.softmax(-1);
@@ -63,9 +65,14 @@ public sealed class RelPosAttention : nn.Module<Tensor, Tensor>
         }
         double qScale = Math.Max((double)kSize / qSize, 1.0);
         double kScale = Math.Max((double)qSize / kSize, 1.0);
-        var qCoords = arange(qSize, dtype: ScalarType.Float32, device: relPos.device).unsqueeze(1) * qScale;
-        var kCoords = arange(kSize, dtype: ScalarType.Float32, device: relPos.device).unsqueeze(0) * kScale;
-        var relative = (qCoords - kCoords + (kSize - 1) * kScale).to_type(ScalarType.Int64);
+        using var qSizeS = qSize.ToScalar();
+        using var kSizeS = kSize.ToScalar();
+        using var qScaleS = qScale.ToScalar();
+        using var kScaleS = kScale.ToScalar();
+        using var offsetS = ((kSize - 1) * kScale).ToScalar();
+        var qCoords = arange(ScalarOps.Zero, qSizeS, ScalarOps.One, dtype: ScalarType.Float32, device: relPos.device).unsqueeze(1) * qScaleS;
+        var kCoords = arange(ScalarOps.Zero, kSizeS, ScalarOps.One, dtype: ScalarType.Float32, device: relPos.device).unsqueeze(0) * kScaleS;
+        var relative = (qCoords - kCoords).Plus(offsetS).to_type(ScalarType.Int64);
         return table.index_select(0, relative.flatten()).view(qSize, kSize, -1);
     }
 
@@ -77,6 +84,6 @@ public sealed class RelPosAttention : nn.Module<Tensor, Tensor>
         var rq = q.reshape(b, h, w, dim);
         var relH = einsum("bhwc,hkc->bhwk", rq, rh);
         var relW = einsum("bhwc,wkc->bhwk", rq, rw);
-        return (attn.view(b, h, w, h, w) + relH.unsqueeze(-1) + relW.unsqueeze(-2)).view(b, h * w, h * w);
+        return attn.view(b, h, w, h, w).Plus(relH.unsqueeze(-1)).Plus(relW.unsqueeze(-2)).view(b, h * w, h * w);
     }
 }

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using ULlava.Perception.Model.Config;
+using ULlava.Perception.Model.Native;
 using static TorchSharp.torch;
 
 namespace ULlava.Perception.Model.Sam;
@@ -42,7 +43,7 @@ public sealed class SamImageEncoder : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = patch_embed.forward(x) + pos_embed;
+        var y = patch_embed.forward(x).Plus(pos_embed);
         foreach (var block in blocks) y = block.forward(y);
         return neck.forward(y.permute(0, 3, 1, 2)).MoveToOuterDisposeScope();
     }

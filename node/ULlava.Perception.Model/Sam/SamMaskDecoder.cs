@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using ULlava.Perception.Model.Config;
+using ULlava.Perception.Model.Native;
 using static TorchSharp.torch;
 
 namespace ULlava.Perception.Model.Sam;
@@ -62,7 +63,7 @@ public sealed class SamMaskDecoder : nn.Module
         var tokens = cat(new[] { outputTokens, sparse.to_type(outputTokens.dtype) }, 1);
 
         var src = imageEmbeddings.shape[0] == nPrompts ? imageEmbeddings : imageEmbeddings.repeat_interleave(nPrompts, dim: 0);
-        src = src + dense;
+        src = src.Plus(dense);
         var posSrc = imagePe.repeat_interleave(nPrompts, dim: 0);
         long b = src.shape[0], c = src.shape[1], h = src.shape[2], w = src.shape[3];
 

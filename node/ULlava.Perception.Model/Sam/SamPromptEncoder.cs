@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using ULlava.Perception.Model.Config;
+using ULlava.Perception.Model.Native;
 using static TorchSharp.torch;
 
 namespace ULlava.Perception.Model.Sam;
@@ -11,6 +12,13 @@ namespace ULlava.Perception.Model.Sam;
 /// </summary>
 public sealed class SamPromptEncoder : nn.Module
 {
+    // Held: an implicitly converted Scalar may be finalized while the op reads it (see Native/ScalarOps).
+    private static readonly Scalar PixelCentre = 0.5.ToScalar();
+    private static readonly Scalar PadLabel = (-1L).ToScalar();
+    private static readonly Scalar PadLabelInt = (-1).ToScalar();
+    private static readonly Scalar NegativeLabel = 0.ToScalar();
+    private static readonly Scalar PositiveLabel = 1.ToScalar();
+
     private readonly PositionEmbeddingRandom pe_layer;
     private readonly ModuleList<Embedding> point_embeddings;
     private readonly Embedding not_a_point_embed;
@@ -82,27 +90,27 @@ public sealed class SamPromptEncoder : nn.Module
 
     private Tensor EmbedPoints(Tensor points, Tensor labels, bool pad)
     {
-        points = points.to_type(ScalarType.Float32) + 0.5; // centre of the pixel
+        points = points.to_type(ScalarType.Float32).Plus(PixelCentre); // centre of the pixel
         labels = labels.to_type(ScalarType.Int64);
         if (pad)
         {
             points = cat(new[] { points, zeros(points.shape[0], 1, 2, device: points.device) }, 1);
-            labels = cat(new[] { labels, full(labels.shape[0], 1, -1L, dtype: ScalarType.Int64, device: labels.device) }, 1);
+            labels = cat(new[] { labels, full(labels.shape[0], 1, PadLabel, dtype: ScalarType.Int64, device: labels.device) }, 1);
         }
         var embedding = pe_layer.ForwardWithCoords(points, imageSize, imageSize);
         var l = labels.unsqueeze(-1);
         // Padding points carry only not_a_point_embed; real points add their label's embedding to the encoding.
-        embedding = where(l == -1, not_a_point_embed.weight!, embedding);
-        embedding = embedding + (l == 0).to_type(embedding.dtype) * point_embeddings[0].weight!;
-        embedding = embedding + (l == 1).to_type(embedding.dtype) * point_embeddings[1].weight!;
+        embedding = where(l == PadLabelInt, not_a_point_embed.weight!, embedding);
+        embedding = embedding.Plus((l == NegativeLabel).to_type(embedding.dtype) * point_embeddings[0].weight!);
+        embedding = embedding.Plus((l == PositiveLabel).to_type(embedding.dtype) * point_embeddings[1].weight!);
         return embedding;
     }
 
     private Tensor EmbedBoxes(Tensor boxes)
     {
-        var coords = (boxes.to_type(ScalarType.Float32) + 0.5).reshape(-1, 2, 2);
+        var coords = boxes.to_type(ScalarType.Float32).Plus(PixelCentre).reshape(-1, 2, 2);
         var corners = pe_layer.ForwardWithCoords(coords, imageSize, imageSize);
         var cornerEmbeds = cat(new[] { point_embeddings[2].weight!, point_embeddings[3].weight! }, 0); // 2×C
-        return corners + cornerEmbeds.unsqueeze(0);
+        return corners.Plus(cornerEmbeds.unsqueeze(0));
     }
 }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using ULlava.Perception.Model.Native;
 using static TorchSharp.torch;
 
 namespace ULlava.Perception.Model.Sam;
@@ -32,7 +33,8 @@ public sealed class TokenAttention : nn.Module<Tensor, Tensor, Tensor, Tensor>
         var kh = SeparateHeads(k_proj.forward(k));
         var vh = SeparateHeads(v_proj.forward(v));
         long cPerHead = qh.shape[3];
-        var attn = (matmul(qh, kh.permute(0, 1, 3, 2)) / Math.Sqrt(cPerHead)).softmax(-1);
+        using var sqrtC = Math.Sqrt(cPerHead).ToScalar();
+        var attn = (matmul(qh, kh.permute(0, 1, 3, 2)) / sqrtC).softmax(-1);
         var o = matmul(attn, vh);
         long b = o.shape[0], nTokens = o.shape[2];
         o = o.transpose(1, 2).reshape(b, nTokens, numHeads * cPerHead);

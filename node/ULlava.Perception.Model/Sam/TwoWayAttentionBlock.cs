@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using ULlava.Perception.Model.Native;
 using static TorchSharp.torch;
 
 namespace ULlava.Perception.Model.Sam;
@@ -44,20 +45,20 @@ public sealed class TwoWayAttentionBlock : nn.Module
         }
         else
         {
-            var q0 = queries + queryPe;
-            queries = queries + self_attn.forward(q0, q0, queries);
+            var q0 = queries.Plus(queryPe);
+            queries = queries.Plus(self_attn.forward(q0, q0, queries));
         }
         queries = norm1.forward(queries);
 
-        var q = queries + queryPe;
-        var k = keys + keyPe;
-        queries = norm2.forward(queries + cross_attn_token_to_image.forward(q, k, keys));
+        var q = queries.Plus(queryPe);
+        var k = keys.Plus(keyPe);
+        queries = norm2.forward(queries.Plus(cross_attn_token_to_image.forward(q, k, keys)));
 
-        queries = norm3.forward(queries + mlp.forward(queries));
+        queries = norm3.forward(queries.Plus(mlp.forward(queries)));
 
-        q = queries + queryPe;
-        k = keys + keyPe;
-        keys = norm4.forward(keys + cross_attn_image_to_token.forward(k, q, queries));
+        q = queries.Plus(queryPe);
+        k = keys.Plus(keyPe);
+        keys = norm4.forward(keys.Plus(cross_attn_image_to_token.forward(k, q, queries)));
         return (queries.MoveToOuterDisposeScope(), keys.MoveToOuterDisposeScope());
     }
 }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using ULlava.Perception.Model.Native;
 using static TorchSharp.torch;
 
 namespace ULlava.Perception.Model.Sam;
@@ -31,9 +32,9 @@ public sealed class TwoWayTransformer : nn.Module
         var queries = pointEmbedding;
         foreach (var layer in layers)
             (queries, keys) = layer.Forward(queries, keys, pointEmbedding, keyPe);
-        var q = queries + pointEmbedding;
-        var k = keys + keyPe;
-        queries = norm_final_attn.forward(queries + final_attn_token_to_image.forward(q, k, keys));
+        var q = queries.Plus(pointEmbedding);
+        var k = keys.Plus(keyPe);
+        queries = norm_final_attn.forward(queries.Plus(final_attn_token_to_image.forward(q, k, keys)));
         return (queries.MoveToOuterDisposeScope(), keys.MoveToOuterDisposeScope());
     }
 }
