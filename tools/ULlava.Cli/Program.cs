@@ -11,6 +11,7 @@ var commands = new (string Name, string Usage, string Summary, Func<ArgReader, i
     ("cmd", CmdCommand.Usage, "send a command to a running node, print the reply", CmdCommand.Run),
     ("keygen", KeygenCommand.Usage, "make a CURVE key pair for the node or a client", KeygenCommand.Run),
     ("calibrate", CalibrateCommand.Usage, "calibrate a camera from chessboard/ChArUco images or a video; writes ROS camera_info", CalibrateCommand.Run),
+    ("replay", ReplayCommand.Usage, "feed a recording back through the node and compare the results with the recorded ones", ReplayCommand.Run),
     ("render-sample", RenderSampleCommand.Usage, "render the bundled sample video (moving coloured shapes)", RenderSampleCommand.Run),
 };
 

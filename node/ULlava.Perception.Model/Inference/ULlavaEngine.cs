@@ -299,7 +299,7 @@ public sealed class ULlavaEngine : IInferenceEngine
             box = SamTransforms.ApplyBoxes(tensor(new[] { b.XMin, b.YMin, b.XMax, b.YMax }, new long[] { 1, 4 }), h, w, side).to(Model.DType, Model.Device);
         var (logits, iou, _) = Model.Sam.Predict(encoded.SamEmbedding!, encoded.SamResizedHeight, encoded.SamResizedWidth, h, w,
                                                  prompt.Multimask, pointCoords: coords, pointLabels: labels, boxes: box);
-        var binary = logits[0].gt(0).to(ScalarType.Byte).cpu().contiguous();
+        var binary = logits[0].gt(ScalarOps.Zero).to(ScalarType.Byte).cpu().contiguous();
         var scores = iou[0].to(ScalarType.Float32).cpu().data<float>().ToArray();
         var masks = Enumerable.Range(0, scores.Length)
             .Select(i => new SegmentationMask(w, h, binary[i].data<byte>().ToArray(), scores[i], null, i)).ToList();

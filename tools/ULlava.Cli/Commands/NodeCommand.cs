@@ -18,6 +18,7 @@ public static class NodeCommand
         "       [--segment TEXT]... [--ground TEXT]... [--ask TEXT]... [--caption] [--instruction TEXT]...\n" +
         "       [--every N] [--max-fps F] [--max-new-tokens N] [--pub ENDPOINT] [--cmd ENDPOINT|none] [--loop] [--max-frames N] [--quiet]\n" +
         "       [--stall-timeout S] [--calibration [ID=]FILE]... [--mount [ID=]HEIGHT,PITCH]... " +
+        "[--record FILE.mcap [--record-format png|jpeg] [--record-quality Q] [--record-max-mb N] [--record-max-minutes N]]\n" +
         "       [--curve-public FILE --curve-secret FILE [--allow-clients DIR|FILE] [--encrypt-results]]";
 
     public const string DefaultSegmentation = "Please segment and locate the red circle in this image.";
@@ -38,6 +39,11 @@ public static class NodeCommand
             CommandEndpoint = args.Optional("--cmd") is { } cmd ? (cmd == "none" ? null : cmd) : "tcp://127.0.0.1:5557",
             Security = ReadSecurity(args),
             EncryptResults = args.Has("--encrypt-results"),
+            Record = args.Optional("--record") is { } record
+                ? new RecordingSettings(record, args.Choice("--record-format", "png", "png", "jpeg"), args.Int("--record-quality", 90, 1, 100),
+                                        (long)args.Int("--record-max-mb", 0, 0, 1_000_000) << 20, TimeSpan.FromMinutes(args.Int("--record-max-minutes", 0, 0, 100_000)))
+                : null,
+            Description = new Dictionary<string, string> { ["command_line"] = string.Join(" ", Environment.GetCommandLineArgs().Skip(1)) },
             Loop = args.Has("--loop"),
             EveryNFrames = 1,
             MaxFps = args.Double("--max-fps", 0, 0, 1000),
