@@ -82,11 +82,11 @@ public sealed class PerceptionNode
     public async Task<int> RunAsync(CancellationToken cancellation)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        if (options.Record is { } record) StartRecording(record);
         var (pub, commands) = OpenSockets();
         using var ownedPublisher = pub;
         using var ownedCommands = commands;
         publisher = pub;
+        if (options.Record is { } record) StartRecording(record);
 
         foreach (var spec in options.Sources)
             pipes.Add(new StreamPipe(sourceFactory(spec), new FrameSampler(options.MaxFps, options.EveryNFrames), options.HistoryFrames, spec.Camera));
