@@ -1,0 +1,46 @@
+namespace ULlava.Training.Training;
+
+/// <summary>What <see cref="Trainer.Run"/> does; every field has a default but <see cref="OutputDir"/>.</summary>
+public sealed record TrainOptions
+{
+    /// <summary>Checkpoints go to <c>OutputDir/checkpoint-STEP</c>, the last one also to <c>OutputDir/final</c>.</summary>
+    public required string OutputDir { get; init; }
+
+    /// <summary>"default" (the shipped size) or "tiny" (tests); ignored when <see cref="ConfigPath"/> is set.</summary>
+    public string ModelSize { get; init; } = "default";
+
+    /// <summary>A u-LLaVA config.json to build the model from instead (loss weights are read from it too).</summary>
+    public string? ConfigPath { get; init; }
+
+    public int Steps { get; init; } = 20_000;
+    public int BatchSize { get; init; } = 8;
+    public double LearningRate { get; init; } = 3e-4;
+    public int WarmupSteps { get; init; } = 500;
+    public double MinLearningRateRatio { get; init; } = 0.1;
+    public double WeightDecay { get; init; } = 0.01;
+    public double MaxGradNorm { get; init; } = 1.0;
+
+    /// <summary>Fixes the initial weights and the training samples of every step.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Scene size of the generated training images (the processors resize to the model's inputs anyway).</summary>
+    public int SceneWidth { get; init; } = 320;
+    public int SceneHeight { get; init; } = 240;
+
+    /// <summary>Train on these sample seeds in turn instead of the training split (overfitting checks).</summary>
+    public IReadOnlyList<ulong>? FixedSeeds { get; init; }
+
+    /// <summary>Write a resumable checkpoint every N steps (0: only at the end).</summary>
+    public int CheckpointEvery { get; init; } = 1000;
+
+    public int LogEvery { get; init; } = 10;
+
+    /// <summary>A resumable checkpoint folder to continue from (weights, optimizer state, step, seed).</summary>
+    public string? ResumeFrom { get; init; }
+
+    /// <summary>cpu, cuda or cuda:N.</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Intra-op threads; 0 keeps libtorch's default.</summary>
+    public int Threads { get; init; }
+}
