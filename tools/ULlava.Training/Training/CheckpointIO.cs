@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using TorchSharp;
-using TorchSharp.Modules;
 using TorchSharp.PyBridge;
 using ULlava.Perception.Model;
 using ULlava.Perception.Model.Config;
@@ -14,11 +13,11 @@ namespace ULlava.Training.Training;
 /// <summary>
 /// Checkpoints in u-LLaVA's Hugging Face layout (config.json with the loss weights, model.safetensors keyed like the
 /// reference, tokenizer files, preprocessor_config.json), which <c>ULlavaEngine.Load</c> reads, plus the trainer's
-/// own optimizer.bin and trainer_state.json for resuming.
+/// own optimizer.safetensors and trainer_state.json for resuming.
 /// </summary>
 public static class CheckpointIO
 {
-    public const string OptimizerFile = "optimizer.bin";
+    public const string OptimizerFile = "optimizer.safetensors";
     public const string StateFile = "trainer_state.json";
 
     private static readonly JsonSerializerOptions WriteOptions = new()
@@ -54,10 +53,10 @@ public static class CheckpointIO
     }
 
     /// <summary>The model, optimizer state and trainer state: a checkpoint a run can resume from.</summary>
-    public static void WriteResumable(string dir, ULlavaForCausalLM model, LossWeights weights, OptimizerHelper optimizer, TrainerState state)
+    public static void WriteResumable(string dir, ULlavaForCausalLM model, LossWeights weights, AdamWOptimizer optimizer, TrainerState state)
     {
         WriteModel(dir, model, weights);
-        optimizer.save_state_dict(Path.Combine(dir, OptimizerFile));
+        optimizer.Save(Path.Combine(dir, OptimizerFile));
         File.WriteAllText(Path.Combine(dir, StateFile), JsonSerializer.Serialize(state, WriteOptions));
     }
 

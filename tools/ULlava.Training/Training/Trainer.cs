@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using TorchSharp;
-using TorchSharp.Modules;
 using ULlava.Perception.Model;
 using ULlava.Perception.Model.Clip;
 using ULlava.Perception.Model.Config;
@@ -59,15 +58,8 @@ public static class Trainer
         if (device.type != DeviceType.CPU) model.to(device);
         model.train();
 
-        var named = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
-        var decay = named.Where(p => p.parameter.dim() >= 2).Select(p => p.parameter).ToList();
-        var noDecay = named.Where(p => p.parameter.dim() < 2).Select(p => p.parameter).ToList();
-        using var optimizer = optim.AdamW(new[]
-        {
-            new AdamW.ParamGroup(decay, new AdamW.Options { weight_decay = options.WeightDecay }),
-            new AdamW.ParamGroup(noDecay, new AdamW.Options { weight_decay = 0 }),
-        }, lr: options.LearningRate, beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: options.WeightDecay);
-        if (resumed is not null) optimizer.load_state_dict(Path.Combine(options.ResumeFrom!, CheckpointIO.OptimizerFile));
+        using var optimizer = new AdamWOptimizer(model.named_parameters().Select(p => (p.name, p.parameter)), weightDecay: options.WeightDecay);
+        if (resumed is not null) optimizer.Load(Path.Combine(options.ResumeFrom!, CheckpointIO.OptimizerFile));
 
         var schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps, options.Steps, options.MinLearningRateRatio);
         var tokenizer = TokenizerFiles.Load();
@@ -89,16 +81,15 @@ public static class Trainer
                 .Select(b => encoder.Encode(factory.Create(SampleSeed(options, seed, (ulong)step * (ulong)options.BatchSize + (ulong)b))))
                 .ToList();
             double lr = schedule.At(step);
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
 
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             LossBreakdown parts;
             using (var scope = NewDisposeScope())
             {
                 var (total, p) = BatchLoss.Compute(model, processor, batch, weights);
                 total.backward();
-                nn.utils.clip_grad_norm_(model.parameters(), options.MaxGradNorm);
-                optimizer.step();
+                nn.utils.clip_grad_norm_(optimizer.Parameters, options.MaxGradNorm);
+                optimizer.Update(lr);
                 parts = p;
             }
             losses.Add(parts);
