@@ -2,6 +2,7 @@ using ULlava.Perception.Core.Frames;
 using ULlava.Perception.Core.Inference;
 using ULlava.Perception.Model.Inference;
 using ULlava.Perception.Model.Loading;
+using ULlava.Training.Evaluation;
 using ULlava.Training.Samples;
 using ULlava.Training.Training;
 using static TorchSharp.torch;
@@ -57,6 +58,16 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(96 * 72, mask.Pixels.Length);
         Assert.Single(answer.Boxes);
         Assert.Equal("Sure. Mask: ; Location:", answer.Text.Trim());
+
+        // The evaluator runs every task through the same engine API and reports each metric.
+        var report = Evaluator.Run(new EvalOptions { ModelDir = result.FinalCheckpoint, SamplesPerTask = 2, Width = 96, Height = 72, MaxNewTokens = 8 }, _ => { });
+        Assert.Equal(12, report.Counts.Values.Sum());
+        Assert.InRange(report.MeanIoU, 0, 1);
+        Assert.InRange(report.BoxAccuracy50, 0, 1);
+        Assert.Contains(TaskKind.Count, report.ExactMatch.Keys);
+        Assert.Contains(TaskKind.VideoDirection, report.ExactMatch.Keys);
+        Assert.False(report.MeetsTargets); // two steps of training answer nothing right
+        Assert.Contains("video direction accuracy", report.Format());
     }
 
     [Fact]
