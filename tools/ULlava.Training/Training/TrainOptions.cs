@@ -23,9 +23,9 @@ public sealed record TrainOptions
     /// <summary>Fixes the initial weights and the training samples of every step.</summary>
     public ulong Seed { get; init; } = 1;
 
-    /// <summary>Scene size of the generated training images (the processors resize to the model's inputs anyway).</summary>
-    public int SceneWidth { get; init; } = 320;
-    public int SceneHeight { get; init; } = 240;
+    /// <summary>Scene size of the generated training images: the node's 640×480 by default, so training sees what evaluation does after the processors' resizing.</summary>
+    public int SceneWidth { get; init; } = 640;
+    public int SceneHeight { get; init; } = 480;
 
     /// <summary>Train on these sample seeds in turn instead of the training split (overfitting checks).</summary>
     public IReadOnlyList<ulong>? FixedSeeds { get; init; }

@@ -28,9 +28,9 @@ public static class Trainer
           --lr X                             peak learning rate (3e-4); --warmup N (500), --min-lr-ratio X (0.1)
           --weight-decay X                   AdamW decay on matrices (0.01); --clip X gradient norm (1.0)
           --seed N                           initial weights and sample order (1)
-          --scene WxH                        training image size (320x240)
+          --scene WxH                        training image size (640x480)
           --save-every N                     resumable checkpoint interval (1000); --log-every N (10)
-          --resume DIR                       continue from a checkpoint folder
+          --resume DIR                       continue from a checkpoint folder (same --steps: the schedule spans them)
           --device cpu|cuda|cuda:N           (cpu); --threads N intra-op threads (libtorch default)
         """;
 
@@ -68,6 +68,8 @@ public static class Trainer
         var factory = new SampleFactory(options.SceneWidth, options.SceneHeight);
         long parameters = model.parameters().Sum(p => p.numel());
         int first = resumed?.Step ?? 0;
+        if (resumed is not null && resumed.TotalSteps != options.Steps)
+            log($"note: the checkpoint's run had {resumed.TotalSteps} steps, this one {options.Steps}: the learning-rate schedule changes shape");
         log(FormattableString.Invariant($"training {parameters:N0} parameters ({parameters * 4 / 1e6:F1} MB float32) on {device}, steps {first}..{options.Steps}, batch {options.BatchSize}, seed {seed}"));
 
         var losses = new List<LossBreakdown>();
