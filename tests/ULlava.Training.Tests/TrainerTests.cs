@@ -37,7 +37,7 @@ public sealed class TrainerTests : IDisposable
         var seeds = new List<ulong>();
         foreach (var kind in new[] { TaskKind.ReferringSegmentation, TaskKind.Count, TaskKind.ReferringSegmentation, TaskKind.Attribute })
             seeds.Add(Enumerable.Range(0, 1000).Select(i => (ulong)i).First(s => SampleFactory.KindOf(s) == kind && !seeds.Contains(s)));
-        var result = Trainer.Run(Tiny("overfit", 40) with { BatchSize = 4, FixedSeeds = seeds }, _ => { });
+        var result = Trainer.Run(Tiny("overfit", 30) with { BatchSize = 4, FixedSeeds = seeds }, _ => { });
         var totals = result.Losses.Select(l => l.Total).ToList();
         double initial = totals.Take(3).Average(), final = totals.TakeLast(5).Average();
         Assert.True(final < 0.5 * initial, $"loss {initial:F3} → {final:F3}: {string.Join(" ", totals.Select(t => t.ToString("F2")))}");

@@ -134,7 +134,11 @@ public static class Trainer
         return SplitSeeds.Seed(DataSplit.Train, (offset + index) % SplitSeeds.TrainCount);
     }
 
-    /// <summary>Hugging Face's LLaMA initialisation (normal, std 0.02) for the decoder's matrices; TorchSharp's defaults elsewhere.</summary>
+    /// <summary>
+    /// Hugging Face's LLaMA initialisation (normal, std 0.02) for the decoder's matrices; TorchSharp's defaults elsewhere,
+    /// except the box head's last bias, which starts at a central box: its output has no activation, and AdamW moves a
+    /// bias by about the learning rate per step, so starting at 0 costs hundreds of steps before boxes even land in the image.
+    /// </summary>
     private static void InitialiseLlm(ULlavaForCausalLM model)
     {
         using var noGrad = no_grad();
@@ -142,5 +146,7 @@ public static class Trainer
         {
             if (p.dim() == 2 && !name.StartsWith("vision_", StringComparison.Ordinal)) p.normal_(0, 0.02);
         }
+        var boxBias = model.DetDecoder.named_parameters().Single(p => p.name == "4.bias").parameter;
+        boxBias.copy_(tensor(new float[] { 0.3f, 0.3f, 0.7f, 0.7f }));
     }
 }
