@@ -43,4 +43,36 @@ public sealed record TrainOptions
 
     /// <summary>Intra-op threads; 0 keeps libtorch's default.</summary>
     public int Threads { get; init; }
+
+    /// <summary>The options of <see cref="Trainer.Usage"/>.</summary>
+    public static TrainOptions Parse(IReadOnlyList<string> args)
+    {
+        var r = new OptionReader(args, new HashSet<string>
+        {
+            "out", "size", "config", "steps", "batch", "lr", "warmup", "min-lr-ratio", "weight-decay", "clip", "seed", "scene",
+            "save-every", "log-every", "resume", "device", "threads",
+        });
+        var d = new TrainOptions { OutputDir = r.String("out") ?? throw new ArgumentException("--out DIR is required") };
+        var scene = r.Size("scene");
+        return d with
+        {
+            ModelSize = r.String("size") ?? d.ModelSize,
+            ConfigPath = r.String("config"),
+            Steps = r.Int("steps") ?? d.Steps,
+            BatchSize = r.Int("batch") ?? d.BatchSize,
+            LearningRate = r.Double("lr") ?? d.LearningRate,
+            WarmupSteps = r.Int("warmup") ?? d.WarmupSteps,
+            MinLearningRateRatio = r.Double("min-lr-ratio") ?? d.MinLearningRateRatio,
+            WeightDecay = r.Double("weight-decay") ?? d.WeightDecay,
+            MaxGradNorm = r.Double("clip") ?? d.MaxGradNorm,
+            Seed = r.ULong("seed") ?? d.Seed,
+            SceneWidth = scene?.Width ?? d.SceneWidth,
+            SceneHeight = scene?.Height ?? d.SceneHeight,
+            CheckpointEvery = r.Int("save-every") ?? d.CheckpointEvery,
+            LogEvery = r.Int("log-every") ?? d.LogEvery,
+            ResumeFrom = r.String("resume"),
+            Device = r.String("device") ?? d.Device,
+            Threads = r.Int("threads") ?? d.Threads,
+        };
+    }
 }
