@@ -18,7 +18,8 @@ public sealed class LlamaRmsNorm : nn.Module<Tensor, Tensor>
     public LlamaRmsNorm(long hiddenSize, double eps, Device? device = null, ScalarType? dtype = null, string name = "norm") : base(name)
     {
         _eps = eps;
-        weight = new Parameter(ones(hiddenSize, dtype: dtype ?? ScalarType.Float32, device: device), requires_grad: false);
+        // Trainable like every other parameter; inference runs under no_grad, so this costs it nothing.
+        weight = new Parameter(ones(hiddenSize, dtype: dtype ?? ScalarType.Float32, device: device));
         RegisterComponents();
     }
 

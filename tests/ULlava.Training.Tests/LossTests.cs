@@ -1,0 +1,59 @@
+using ULlava.Training.Training;
+using static TorchSharp.torch;
+
+namespace ULlava.Training.Tests;
+
+public sealed class LossTests
+{
+    [Fact]
+    public void CrossEntropyCountsOnlyAnswerTokens()
+    {
+        // Position 0 predicts label 1 with uniform logits (ln 2); position 1 predicts class 1 with p = 1/4 (ln 4).
+        using var logits = tensor(new float[] { 0, 0, MathF.Log(3), 0, 5, -5 }, new long[] { 1, 3, 2 });
+        using var both = tensor(new long[] { -100, 0, 1 }, new long[] { 1, 3 });
+        using var last = tensor(new long[] { -100, -100, 1 }, new long[] { 1, 3 });
+        Assert.Equal((Math.Log(2) + Math.Log(4)) / 2, ULlavaLosses.AnswerCrossEntropy(logits, both).item<float>(), 5);
+        Assert.Equal(Math.Log(4), ULlavaLosses.AnswerCrossEntropy(logits, last).item<float>(), 5);
+    }
+
+    [Fact]
+    public void MaskBceAndDice()
+    {
+        // p = sigmoid([0, ln 3]) = [0.5, 0.75], targets [1, 0].
+        using var logits = tensor(new float[] { 0, MathF.Log(3) }, new long[] { 1, 1, 2 });
+        using var targets = tensor(new float[] { 1, 0 }, new long[] { 1, 1, 2 });
+        Assert.Equal((Math.Log(2) + Math.Log(4)) / 2, ULlavaLosses.MaskBce(logits, targets).item<float>(), 5);
+        double numerator = 2 * 0.5 / 1000, denominator = 1.25 / 1000 + 1.0 / 1000;
+        Assert.Equal(1 - (numerator + 1e-6) / (denominator + 1e-6), ULlavaLosses.MaskDice(logits, targets).item<float>(), 5);
+        // A perfect, confident mask costs almost nothing.
+        using var sure = tensor(new float[] { 20, -20 }, new long[] { 1, 1, 2 });
+        Assert.InRange(ULlavaLosses.MaskDice(sure, targets).item<float>(), 0, 1e-3);
+    }
+
+    [Fact]
+    public void BoxL1AndGIoU()
+    {
+        using var predicted = tensor(new float[] { 0.1f, 0.2f, 0.5f, 0.6f }, new long[] { 1, 4 });
+        using var target = tensor(new float[] { 0.1f, 0.1f, 0.4f, 0.4f }, new long[] { 1, 4 });
+        Assert.Equal(0.1, ULlavaLosses.BoxL1(predicted, target).item<float>(), 5);
+        // [0,0,2,2] vs [1,1,3,3]: intersection 1, union 7, hull 9: GIoU = 1/7 − 2/9.
+        using var a = tensor(new float[] { 0, 0, 2, 2 }, new long[] { 1, 4 });
+        using var inverted = tensor(new float[] { 2, 2, 0, 0 }, new long[] { 1, 4 });
+        using var b = tensor(new float[] { 1, 1, 3, 3 }, new long[] { 1, 4 });
+        double expected = 1 - (1.0 / 7 - 2.0 / 9);
+        Assert.Equal(expected, ULlavaLosses.GIoULoss(a, b).item<float>(), 5);
+        Assert.Equal(expected, ULlavaLosses.GIoULoss(inverted, b).item<float>(), 5);
+        Assert.Equal(0, ULlavaLosses.GIoULoss(b, b).item<float>(), 5);
+    }
+
+    [Fact]
+    public void ScheduleWarmsUpThenDecays()
+    {
+        var s = new LearningRateSchedule(1e-3, 10, 110, 0.1);
+        Assert.Equal(1e-4, s.At(0), 12);
+        Assert.Equal(1e-3, s.At(9), 12);
+        Assert.Equal(1e-3, s.At(10), 12);
+        Assert.Equal(0.55e-3, s.At(60), 12);
+        Assert.Equal(1e-4, s.At(110), 12);
+    }
+}

@@ -1,0 +1,81 @@
+using ULlava.Perception.Model.Tokenization;
+using ULlava.Training.Samples;
+using ULlava.Training.Training;
+
+namespace ULlava.Training.Tests;
+
+public sealed class SampleTests
+{
+    private static readonly Lazy<ULlavaTokenizer> Tokenizer = new(TokenizerFiles.Load);
+
+    [Fact]
+    public void EveryTaskTokenisesAndRoundTrips()
+    {
+        var config = ModelSizes.Default;
+        var encoder = new SampleEncoder(Tokenizer.Value, config);
+        var factory = new SampleFactory(160, 120);
+        int eos = Tokenizer.Value.EosId;
+        foreach (var kind in Enum.GetValues<TaskKind>())
+        {
+            for (ulong seed = 0; seed < 25; seed++)
+            {
+                var sample = factory.Create(seed * 7919 + (ulong)kind, kind);
+                var encoded = encoder.Encode(sample);
+                // The answer's tokens: supervised, ending with </s>, decoding back to the answer text.
+                var answerIds = encoded.Ids[encoded.PromptLength..];
+                Assert.Equal(answerIds.Select(i => (long)i), encoded.Labels[encoded.PromptLength..]);
+                Assert.All(encoded.Labels[..encoded.PromptLength], l => Assert.Equal(ULlavaLosses.IgnoreIndex, l));
+                Assert.Equal(eos, answerIds[^1]);
+                Assert.Equal(sample.Answer, Tokenizer.Value.Decode(answerIds[..^1]).Trim());
+                Assert.DoesNotContain(Tokenizer.Value.UnkId, encoded.Ids);
+                // The question survives too, and the placeholders are exactly the visual token count.
+                var (prompt, _) = encoder.Texts(sample);
+                Assert.Equal(prompt, Tokenizer.Value.Decode(encoded.Ids[1..encoded.PromptLength]));
+                int expected = config.LlmConfig.VisionConfig.NumPatches + (sample.IsVideo ? sample.Frames.Count : 0);
+                Assert.Equal(expected, encoded.Ids.Count(i => i == encoded.PlaceholderId));
+                if (sample.HasTargets)
+                {
+                    Assert.Equal(config.SegTokenIdx, encoded.Ids[encoded.SegHiddenPosition + 1]);
+                    Assert.Equal(config.LocTokenIdx, encoded.Ids[encoded.LocHiddenPosition + 1]);
+                    Assert.StartsWith($"Sure. Mask: [SEG]; Location: [LOC]; [tag]{sample.Phrase}[/tag].", sample.Answer);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void AnswersAreCanonical()
+    {
+        var factory = new SampleFactory(160, 120);
+        var scene = factory.Generator.Generate(5);
+        string caption = SampleText.Caption(scene.Objects);
+        Assert.EndsWith(".", caption);
+        Assert.Equal(caption, SampleText.Caption(scene.Objects.Reverse()));
+        Assert.Equal("2.", SampleText.CountAnswer(2));
+        Assert.Equal("How many circles are there?", SampleText.CountQuestion(Scenes.ShapeKind.Circle));
+        var video = factory.Create(3, TaskKind.VideoDirection);
+        Assert.Contains(video.Answer, new[] { "Left.", "Right.", "Up.", "Down.", "Still." });
+        Assert.Equal(SampleFactory.ClipFrames, video.Frames.Count);
+    }
+
+    [Fact]
+    public void MaskTargetCoversTheMaskInSamsLowResFrame()
+    {
+        var config = ModelSizes.Default;
+        var encoder = new SampleEncoder(Tokenizer.Value, config);
+        var sample = new SampleFactory(640, 480).Create(11, TaskKind.ReferringSegmentation);
+        var target = encoder.MaskTarget(sample.Mask!, sample.Width, sample.Height);
+        int side = encoder.MaskSide;
+        Assert.Equal(side * side, target.Length);
+        // Area is preserved: each cell holds the covered share of its image pixels.
+        int rows = (int)Math.Round(side * 480.0 / 640);
+        double cellPixels = 640.0 * 480 / (side * rows);
+        double area = target.Sum(v => (double)v) * cellPixels;
+        Assert.InRange(area, sample.Mask!.Count(b => b != 0) * 0.97, sample.Mask!.Count(b => b != 0) * 1.03);
+        // The padding below the resized image is empty.
+        Assert.All(target[(rows * side)..], v => Assert.Equal(0f, v));
+        // The box's centre cell is mostly inside where the mask's centre pixel is.
+        var box = SampleEncoder.NormalisedBox(sample);
+        Assert.All(box, v => Assert.InRange(v, 0f, 1f));
+    }
+}

@@ -1,0 +1,102 @@
+using ULlava.Perception.Core.Frames;
+using ULlava.Perception.Core.Inference;
+using ULlava.Perception.Model.Inference;
+using ULlava.Perception.Model.Loading;
+using ULlava.Training.Evaluation;
+using ULlava.Training.Samples;
+using ULlava.Training.Training;
+using static TorchSharp.torch;
+
+namespace ULlava.Training.Tests;
+
+/// <summary>Runs the real trainer on the tiny size; one class so the runs never compete for the cores.</summary>
+public sealed class TrainerTests : IDisposable
+{
+    private readonly string root = Path.Combine(Path.GetTempPath(), "ullava-training-tests-" + Guid.NewGuid().ToString("N"));
+
+    private TrainOptions Tiny(string name, int steps) => new()
+    {
+        OutputDir = Path.Combine(root, name),
+        ModelSize = "tiny",
+        Steps = steps,
+        BatchSize = 2,
+        LearningRate = 3e-3,
+        WarmupSteps = 2,
+        SceneWidth = 96,
+        SceneHeight = 72,
+        LogEvery = 1000,
+        CheckpointEvery = 0,
+        Threads = 2,
+    };
+
+    [Fact]
+    public void OverfitsAHandfulOfSamples()
+    {
+        // Two mask samples and two text samples, again and again: every loss term has something to learn.
+        var factory = new SampleFactory(96, 72);
+        var seeds = new List<ulong>();
+        foreach (var kind in new[] { TaskKind.ReferringSegmentation, TaskKind.Count, TaskKind.ReferringSegmentation, TaskKind.Attribute })
+            seeds.Add(Enumerable.Range(0, 1000).Select(i => (ulong)i).First(s => SampleFactory.KindOf(s) == kind && !seeds.Contains(s)));
+        var result = Trainer.Run(Tiny("overfit", 30) with { BatchSize = 4, FixedSeeds = seeds }, _ => { });
+        var totals = result.Losses.Select(l => l.Total).ToList();
+        double initial = totals.Take(3).Average(), final = totals.TakeLast(5).Average();
+        Assert.True(final < 0.5 * initial, $"loss {initial:F3} → {final:F3}: {string.Join(" ", totals.Select(t => t.ToString("F2")))}");
+        Assert.All(result.Losses, l => Assert.Equal(2, l.MaskSamples));
+    }
+
+    [Fact]
+    public void CheckpointLoadsInTheEngineAndSegments()
+    {
+        var result = Trainer.Run(Tiny("engine", 2), _ => { });
+        Assert.Equal(Path.Combine(root, "engine", "final"), result.FinalCheckpoint);
+        Assert.Equal(2.0, LossWeights.Load(Path.Combine(result.FinalCheckpoint, "config.json")).Bce);
+        using var engine = ULlavaEngine.Load(new ULlavaEngineOptions { ModelDir = result.FinalCheckpoint });
+        var sample = new SampleFactory(96, 72).Create(3, TaskKind.ReferringSegmentation);
+        using var frame = engine.Encode(new Frame(new FrameStamp("t", 0, 0), sample.Width, sample.Height, sample.Frames[0]));
+        var answer = engine.Run(frame, new InstructionRequest(sample.Question, InstructionKind.Segment));
+        var mask = Assert.Single(answer.Masks);
+        Assert.Equal(96 * 72, mask.Pixels.Length);
+        Assert.Single(answer.Boxes);
+        Assert.Equal("Sure. Mask: ; Location:", answer.Text.Trim());
+
+        // The evaluator runs every task through the same engine API and reports each metric.
+        var report = Evaluator.Run(new EvalOptions { ModelDir = result.FinalCheckpoint, SamplesPerTask = 2, Width = 96, Height = 72, MaxNewTokens = 8 }, _ => { });
+        Assert.Equal(12, report.Counts.Values.Sum());
+        Assert.InRange(report.MeanIoU, 0, 1);
+        Assert.InRange(report.BoxAccuracy50, 0, 1);
+        Assert.Contains(TaskKind.Count, report.ExactMatch.Keys);
+        Assert.Contains(TaskKind.VideoDirection, report.ExactMatch.Keys);
+        Assert.False(report.MeetsTargets); // two steps of training answer nothing right
+        Assert.Contains("video direction accuracy", report.Format());
+    }
+
+    [Fact]
+    public void ResumeContinuesTheSameRun()
+    {
+        var straight = Trainer.Run(Tiny("straight", 4) with { CheckpointEvery = 2 }, _ => { });
+        string middle = Path.Combine(root, "straight", "checkpoint-2");
+        Assert.Equal(2, CheckpointIO.ReadState(middle).Step);
+        var resumed = Trainer.Run(Tiny("resumed", 4) with { CheckpointEvery = 2, ResumeFrom = middle, Seed = 999 }, _ => { });
+        Assert.Equal(2, resumed.FirstStep);
+        Assert.Equal(2, resumed.Losses.Count);
+        Assert.Equal(straight.Losses[2].Total, resumed.Losses[0].Total, 5);
+        Assert.Equal(straight.Losses[3].Total, resumed.Losses[1].Total, 5);
+
+        string a = Path.Combine(root, "straight", "checkpoint-4"), b = Path.Combine(root, "resumed", "checkpoint-4");
+        var wa = CheckpointWeights.Load(a);
+        var wb = CheckpointWeights.Load(b);
+        Assert.Equal(wa.Keys.Order(), wb.Keys.Order());
+        // Same samples, same state, same arithmetic: the weights agree exactly.
+        var diffs = wa.Select(kv => (Key: kv.Key, MaxDiff: (kv.Value - wb[kv.Key]).abs().max().item<float>())).Where(d => d.MaxDiff > 0).ToList();
+        Assert.True(diffs.Count == 0, string.Join("\n", diffs.Select(d => $"{d.Key} differs by up to {d.MaxDiff}")));
+        Assert.Equal(CheckpointIO.ReadState(a) with { LastLoss = 0 }, CheckpointIO.ReadState(b) with { LastLoss = 0 });
+        // The optimizer state (step counts, both moments) is the same bytes as the uninterrupted run's.
+        Assert.Equal(File.ReadAllBytes(Path.Combine(a, CheckpointIO.OptimizerFile)), File.ReadAllBytes(Path.Combine(b, CheckpointIO.OptimizerFile)));
+        foreach (var t in wa.Values.Concat(wb.Values)) t.Dispose();
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+    }
+}

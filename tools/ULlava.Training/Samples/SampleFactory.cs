@@ -1,0 +1,98 @@
+using System.Globalization;
+using ULlava.Training.Scenes;
+
+namespace ULlava.Training.Samples;
+
+/// <summary>
+/// Turns seeds into samples: the seed fixes the task (unless given), the scene and the question, so a split's index
+/// range is a fixed data set that needs no files.
+/// </summary>
+public sealed class SampleFactory
+{
+    /// <summary>Share of each task in a mixed stream (segmentation-heavy: masks and boxes are the node's main job).</summary>
+    public static IReadOnlyList<(TaskKind Kind, double Weight)> Mix { get; } =
+    [
+        (TaskKind.ReferringSegmentation, 0.30),
+        (TaskKind.Grounding, 0.10),
+        (TaskKind.Caption, 0.15),
+        (TaskKind.Count, 0.15),
+        (TaskKind.Attribute, 0.15),
+        (TaskKind.VideoDirection, 0.15),
+    ];
+
+    public const int ClipFrames = 4;
+
+    public SampleFactory(int width = 640, int height = 480) => Generator = new SceneGenerator(width, height);
+
+    public SceneGenerator Generator { get; }
+
+    /// <summary>The task a seed draws from <see cref="Mix"/>.</summary>
+    public static TaskKind KindOf(ulong seed)
+    {
+        double u = DeterministicRandom.For(seed, 7).NextDouble(), acc = 0;
+        foreach (var (kind, weight) in Mix)
+        {
+            acc += weight;
+            if (u < acc) return kind;
+        }
+        return Mix[^1].Kind;
+    }
+
+    public TrainingSample Create(ulong seed) => Create(seed, KindOf(seed));
+
+    public TrainingSample Create(ulong seed, TaskKind kind)
+    {
+        var rng = DeterministicRandom.For(seed, 9);
+        if (kind == TaskKind.VideoDirection)
+        {
+            var clip = Generator.GenerateClip(seed, ClipFrames);
+            return new TrainingSample(seed, kind, Generator.Width, Generator.Height, clip.Frames.Select(f => f.Rgb).ToList(),
+                                      SampleText.VideoQuestion(clip.Moving.Phrase), SampleText.DirectionAnswer(clip.Direction));
+        }
+
+        var scene = Generator.Generate(seed);
+        var frames = new[] { scene.Rgb };
+        switch (kind)
+        {
+            case TaskKind.ReferringSegmentation:
+            case TaskKind.Grounding:
+            {
+                var target = rng.Pick(scene.Objects);
+                var questions = kind == TaskKind.Grounding ? SampleText.GroundQuestions : SampleText.SegmentQuestions;
+                string question = string.Format(CultureInfo.InvariantCulture, rng.Pick(questions), target.Phrase);
+                return new TrainingSample(seed, kind, scene.Width, scene.Height, frames, question, SampleText.TemplateAnswer(target.Phrase),
+                                          target.Mask, target.Box, target.Phrase);
+            }
+            case TaskKind.Caption:
+                return new TrainingSample(seed, kind, scene.Width, scene.Height, frames, rng.Pick(SampleText.CaptionQuestions), SampleText.Caption(scene.Objects));
+            case TaskKind.Count:
+            {
+                // Mostly shapes that are there (1–4), sometimes any shape (often 0).
+                var shape = rng.NextDouble() < 0.75 ? rng.Pick(scene.Objects).Shape : rng.Pick(Enum.GetValues<ShapeKind>());
+                int count = scene.Objects.Count(o => o.Shape == shape);
+                return new TrainingSample(seed, kind, scene.Width, scene.Height, frames, SampleText.CountQuestion(shape), SampleText.CountAnswer(count));
+            }
+            case TaskKind.Attribute:
+            {
+                // Only unambiguous questions: a shape that appears once, or a colour that appears once.
+                var uniqueShapes = scene.Objects.Where(o => scene.Objects.Count(p => p.Shape == o.Shape) == 1).ToList();
+                var uniqueColours = scene.Objects.Where(o => scene.Objects.Count(p => p.Colour == o.Colour) == 1).ToList();
+                bool askColour = uniqueShapes.Count > 0 && (uniqueColours.Count == 0 || rng.NextDouble() < 0.5);
+                if (askColour)
+                {
+                    var o = rng.Pick(uniqueShapes);
+                    return new TrainingSample(seed, kind, scene.Width, scene.Height, frames, SampleText.ColourQuestion(o.Shape), SampleText.Capitalise(o.Colour.Name) + ".");
+                }
+                if (uniqueColours.Count > 0)
+                {
+                    var o = rng.Pick(uniqueColours);
+                    return new TrainingSample(seed, kind, scene.Width, scene.Height, frames, SampleText.ShapeQuestion(o.Colour), SampleText.Capitalise(ShapeNames.Of(o.Shape)) + ".");
+                }
+                // Every shape and colour repeats (rare): a caption keeps the seed usable.
+                return Create(seed, TaskKind.Caption);
+            }
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
+        }
+    }
+}

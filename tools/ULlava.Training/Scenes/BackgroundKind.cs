@@ -1,0 +1,8 @@
+namespace ULlava.Training.Scenes;
+
+public enum BackgroundKind
+{
+    Flat,
+    Gradient,
+    Noise,
+}

@@ -1,0 +1,8 @@
+namespace ULlava.Training.Scenes;
+
+public enum DataSplit
+{
+    Train,
+    Validation,
+    Test,
+}

@@ -1,0 +1,96 @@
+using TorchSharp;
+using ULlava.Perception.Model;
+using ULlava.Perception.Model.Clip;
+using ULlava.Perception.Model.Llama;
+using static TorchSharp.torch;
+
+namespace ULlava.Training.Training;
+
+/// <summary>
+/// u-LLaVA's training forward with autograd: CLIP → projector (video: temporal + spatial tokens) spliced into the
+/// token embeddings, LLaMA over the right-padded batch (causal, so padding never reaches a real position), CE on
+/// the answers; the [SEG] hidden states → seg_projector → SAM prompt encoder + mask decoder on SAM's image
+/// embeddings (low-res logits); the [LOC] ones → det_projector → det_decoder. SAM's Predict/EmbedImage run under
+/// no_grad, so the submodules are called directly here.
+/// </summary>
+public static class BatchLoss
+{
+    /// <summary>The weighted total (a scalar with a graph, for backward) and its components.</summary>
+    public static (Tensor Total, LossBreakdown Parts) Compute(ULlavaForCausalLM model, ClipImageProcessor processor, IReadOnlyList<EncodedSample> batch, LossWeights weights)
+    {
+        if (batch.Count == 0) throw new ArgumentException("empty batch", nameof(batch));
+        using var scope = NewDisposeScope();
+        var device = model.Device;
+
+        // Vision: every frame of every sample in one CLIP pass.
+        var pixels = new List<Tensor>();
+        foreach (var s in batch)
+            foreach (var frame in s.Sample.Frames)
+                pixels.Add(processor.Preprocess(frame, s.Sample.Width, s.Sample.Height));
+        var features = model.VisionTower.forward(cat(pixels, 0).to(device));
+        var embeds = new List<Tensor>();
+        int frameAt = 0;
+        long maxLength = batch.Max(s => s.Ids.Length);
+        foreach (var s in batch)
+        {
+            int frames = s.Sample.Frames.Count;
+            var own = features.narrow(0, frameAt, frames);
+            frameAt += frames;
+            var visual = model.Projector.forward(s.Sample.IsVideo ? VideoTokens.FromFrameFeatures(own) : own);
+            var e = Splice(model, s, visual);
+            if (e.shape[1] < maxLength) e = nn.functional.pad(e, new long[] { 0, 0, 0, maxLength - e.shape[1] });
+            embeds.Add(e);
+        }
+        var labels = tensor(batch.SelectMany(s => s.Labels.Concat(Enumerable.Repeat(ULlavaLosses.IgnoreIndex, (int)maxLength - s.Labels.Length))).ToArray(),
+                            new long[] { batch.Count, maxLength }).to(device);
+        using var output = model.Llm.forward(LlamaInput.FromEmbeddings(cat(embeds, 0), null, LogitsPositions.All));
+        var ce = ULlavaLosses.AnswerCrossEntropy(output.Logits!, labels);
+        var total = weights.Ce * ce;
+
+        var withTargets = Enumerable.Range(0, batch.Count).Where(i => batch[i].MaskTarget is not null).ToList();
+        double bceValue = 0, diceValue = 0, l1Value = 0, giouValue = 0;
+        if (withTargets.Count > 0)
+        {
+            var hidden = output.LastHiddenState;
+            var segHidden = stack(withTargets.Select(i => hidden[i, batch[i].SegHiddenPosition]).ToArray(), 0);
+            var locHidden = stack(withTargets.Select(i => hidden[i, batch[i].LocHiddenPosition]).ToArray(), 0);
+
+            var sam = model.Sam;
+            var samInputs = withTargets.Select(i =>
+            {
+                var s = batch[i].Sample;
+                using var rgb = tensor(s.Frames[0], new long[] { s.Height, s.Width, 3 }, ScalarType.Byte);
+                return sam.Preprocess(rgb).Input;
+            }).ToArray();
+            var imageEmbeddings = sam.ImageEncoder.forward(cat(samInputs, 0).to(model.DType, device));
+            var text = model.SegProjector.forward(segHidden).unsqueeze(1);
+            var (sparse, dense) = sam.PromptEncoder.Forward(textEmbeds: text);
+            var (lowRes, _) = sam.MaskDecoder.Forward(imageEmbeddings, sam.PromptEncoder.GetDensePe(), sparse, dense, multimaskOutput: false);
+            int side = batch[withTargets[0]].MaskSide;
+            var maskTargets = tensor(withTargets.SelectMany(i => batch[i].MaskTarget!).ToArray(), new long[] { withTargets.Count, side, side }).to(device);
+            var maskLogits = lowRes[.., 0];
+            var bce = ULlavaLosses.MaskBce(maskLogits, maskTargets);
+            var dice = ULlavaLosses.MaskDice(maskLogits, maskTargets);
+
+            var boxes = model.DetDecoder.forward(model.DetProjector.forward(locHidden));
+            var boxTargets = tensor(withTargets.SelectMany(i => batch[i].BoxTarget!).ToArray(), new long[] { withTargets.Count, 4 }).to(device);
+            var l1 = ULlavaLosses.BoxL1(boxes, boxTargets);
+            var giou = ULlavaLosses.GIoULoss(boxes, boxTargets);
+            total = total + weights.Bce * bce + weights.Dice * dice + weights.L1 * l1 + weights.Iou * giou;
+            (bceValue, diceValue, l1Value, giouValue) = (bce.item<float>(), dice.item<float>(), l1.item<float>(), giou.item<float>());
+        }
+        var parts = new LossBreakdown(total.item<float>(), ce.item<float>(), bceValue, diceValue, l1Value, giouValue, withTargets.Count);
+        return (total.MoveToOuterDisposeScope(), parts);
+    }
+
+    /// <summary>Token embeddings [1,T,H] of the sample with the visual features at its placeholder positions.</summary>
+    private static Tensor Splice(ULlavaForCausalLM model, EncodedSample s, Tensor visual)
+    {
+        var positions = Enumerable.Range(0, s.Ids.Length).Where(i => s.Ids[i] == s.PlaceholderId).Select(i => (long)i).ToArray();
+        if (positions.Length != visual.shape[1])
+            throw new InvalidOperationException($"sample {s.Sample.Seed}: {positions.Length} placeholder tokens for {visual.shape[1]} visual features");
+        var ids = tensor(s.Ids.Select(i => (long)i).ToArray(), new long[] { 1, s.Ids.Length }).to(model.Device);
+        var embeds = model.Llm.Embed(ids);
+        return embeds.index_copy(1, tensor(positions).to(model.Device), visual.to(embeds.dtype));
+    }
+}

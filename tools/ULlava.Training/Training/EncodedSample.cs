@@ -1,0 +1,20 @@
+using ULlava.Training.Samples;
+
+namespace ULlava.Training.Training;
+
+/// <summary>
+/// A sample made ready for the model: token ids of prompt + answer, labels (the answer's ids, <see cref="ULlavaLosses.IgnoreIndex"/>
+/// elsewhere), the positions whose hidden states feed the [SEG] and [LOC] heads (the one before each token, as the
+/// engine reads them), the low-res mask target and the box normalised to the white-padded square.
+/// </summary>
+public sealed record EncodedSample(
+    TrainingSample Sample,
+    int[] Ids,
+    long[] Labels,
+    int PromptLength,
+    int PlaceholderId,
+    int SegHiddenPosition,
+    int LocHiddenPosition,
+    float[]? MaskTarget,
+    int MaskSide,
+    float[]? BoxTarget);

@@ -1,0 +1,111 @@
+using ULlava.Perception.Model.Config;
+
+namespace ULlava.Training.Training;
+
+/// <summary>
+/// The u-LLaVA sizes the trainer builds. <see cref="Default"/> is the shipped model (6.6M parameters, 26.5 MB in
+/// float32), sized for a 15 fps standing segmentation at 640×480 on two CPU cores, where every frame pays CLIP, the
+/// whole LLaMA prefill (~190 tokens: 66 of system prompt, 100 image tokens, the instruction) and SAM:
+/// a 160 px / patch-16 CLIP, 192 wide, 4 layers (100 image tokens keep the prefill short; ~0.4 GFLOP);
+/// a 4-layer 256-wide LLaMA with grouped-query attention (8 query, 2 KV heads; ~0.9 GFLOP for the prefill);
+/// a 320 px SAM, 128 wide, 4 blocks with 10×10 windows and one global layer over its 20×20 grid (~0.9 GFLOP), whose
+/// 80×80 low-res masks give 8 px cells on a 640 px frame. Measured on the shared dev CPU with one thread, a 384 px SAM
+/// made the frame ~50% dearer (mask stage ~108 ms against ~62 ms), hence 320. <see cref="Tiny"/> is for tests.
+/// </summary>
+public static class ModelSizes
+{
+    /// <summary>The fixture tokenizer: 512 SentencePiece pieces and u-LLaVA's 11 added tokens.</summary>
+    public const int VocabSize = 523;
+
+    private static readonly MultimodalTokenIds TokenIds = new()
+    {
+        ImagePatch = 513, VideoPatch = 514, ImageStart = 515, ImageEnd = 516, VideoStart = 517, VideoEnd = 518,
+    };
+
+    public static ULlavaConfig Default => new()
+    {
+        LlmConfig = new LlamaConfig
+        {
+            VocabSize = VocabSize,
+            HiddenSize = 256,
+            IntermediateSize = 512,
+            NumHiddenLayers = 4,
+            NumAttentionHeads = 8,
+            NumKeyValueHeads = 2,
+            MaxPositionEmbeddings = 1024,
+            RmsNormEps = 1e-6,
+            BosTokenId = 1,
+            EosTokenId = 2,
+            PadTokenId = 512,
+            VisionConfig = new ClipVisionConfig
+            {
+                HiddenSize = 192, IntermediateSize = 768, NumHiddenLayers = 4, NumAttentionHeads = 3,
+                ImageSize = 160, PatchSize = 16, ProjectionDim = 192,
+            },
+            // The last CLIP layer: trained from scratch, nothing is gained by skipping it (u-LLaVA's -2 suits a pretrained CLIP).
+            VisionHiddenLayer = -1,
+            MmTokenIds = TokenIds,
+            ProjectorType = "mlp2x",
+        },
+        OutDim = 128,
+        SegTokenIdx = 519,
+        LocTokenIdx = 520,
+        TorchDtype = "float32",
+        SamConfigOverride = new SamConfig
+        {
+            ImageSize = 320, PatchSize = 16, EncoderEmbedDim = 128, EncoderDepth = 4, EncoderNumHeads = 4,
+            EncoderGlobalAttnIndexes = new[] { 3 }, WindowSize = 10, PromptEmbedDim = 128, MaskInChans = 16,
+            DecoderDepth = 2, DecoderMlpDim = 512, DecoderNumHeads = 4, IouHeadDepth = 3, IouHeadHiddenDim = 128,
+        },
+    };
+
+    public static ULlavaConfig Tiny => new()
+    {
+        LlmConfig = new LlamaConfig
+        {
+            VocabSize = VocabSize,
+            HiddenSize = 64,
+            IntermediateSize = 128,
+            NumHiddenLayers = 2,
+            NumAttentionHeads = 4,
+            NumKeyValueHeads = 2,
+            MaxPositionEmbeddings = 1024,
+            BosTokenId = 1,
+            EosTokenId = 2,
+            PadTokenId = 512,
+            VisionConfig = new ClipVisionConfig
+            {
+                HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 2,
+                ImageSize = 64, PatchSize = 16, ProjectionDim = 32,
+            },
+            VisionHiddenLayer = -1,
+            MmTokenIds = TokenIds,
+            ProjectorType = "mlp2x",
+        },
+        OutDim = 32,
+        SegTokenIdx = 519,
+        LocTokenIdx = 520,
+        TorchDtype = "float32",
+        SamConfigOverride = new SamConfig
+        {
+            ImageSize = 128, PatchSize = 16, EncoderEmbedDim = 32, EncoderDepth = 1, EncoderNumHeads = 2,
+            EncoderGlobalAttnIndexes = new[] { 0 }, WindowSize = 4, PromptEmbedDim = 32, MaskInChans = 16,
+            DecoderDepth = 1, DecoderMlpDim = 64, DecoderNumHeads = 2, IouHeadDepth = 2, IouHeadHiddenDim = 32,
+        },
+    };
+
+    /// <summary>"default" or "tiny".</summary>
+    public static ULlavaConfig ByName(string name) => name switch
+    {
+        "default" => Default,
+        "tiny" => Tiny,
+        _ => throw new ArgumentException($"model size '{name}': expected default or tiny", nameof(name)),
+    };
+
+    /// <summary>The CLIP processor settings for a config: resize and crop straight to the vision tower's input side.</summary>
+    public static ClipImageProcessorConfig Processor(ULlavaConfig config)
+    {
+        int side = config.LlmConfig.VisionConfig.ImageSize;
+        return new ClipImageProcessorConfig { Size = new ClipImageProcessorConfig.ShortestEdgeSize { ShortestEdge = side }, CropSize = new JsonCropSize(side) };
+    }
+}

@@ -1,0 +1,78 @@
+namespace ULlava.Training.Training;
+
+/// <summary>What <see cref="Trainer.Run"/> does; every field has a default but <see cref="OutputDir"/>.</summary>
+public sealed record TrainOptions
+{
+    /// <summary>Checkpoints go to <c>OutputDir/checkpoint-STEP</c>, the last one also to <c>OutputDir/final</c>.</summary>
+    public required string OutputDir { get; init; }
+
+    /// <summary>"default" (the shipped size) or "tiny" (tests); ignored when <see cref="ConfigPath"/> is set.</summary>
+    public string ModelSize { get; init; } = "default";
+
+    /// <summary>A u-LLaVA config.json to build the model from instead (loss weights are read from it too).</summary>
+    public string? ConfigPath { get; init; }
+
+    public int Steps { get; init; } = 20_000;
+    public int BatchSize { get; init; } = 8;
+    public double LearningRate { get; init; } = 3e-4;
+    public int WarmupSteps { get; init; } = 500;
+    public double MinLearningRateRatio { get; init; } = 0.1;
+    public double WeightDecay { get; init; } = 0.01;
+    public double MaxGradNorm { get; init; } = 1.0;
+
+    /// <summary>Fixes the initial weights and the training samples of every step.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Scene size of the generated training images: the node's 640×480 by default, so training sees what evaluation does after the processors' resizing.</summary>
+    public int SceneWidth { get; init; } = 640;
+    public int SceneHeight { get; init; } = 480;
+
+    /// <summary>Train on these sample seeds in turn instead of the training split (overfitting checks).</summary>
+    public IReadOnlyList<ulong>? FixedSeeds { get; init; }
+
+    /// <summary>Write a resumable checkpoint every N steps (0: only at the end).</summary>
+    public int CheckpointEvery { get; init; } = 1000;
+
+    public int LogEvery { get; init; } = 10;
+
+    /// <summary>A resumable checkpoint folder to continue from (weights, optimizer state, step, seed).</summary>
+    public string? ResumeFrom { get; init; }
+
+    /// <summary>cpu, cuda or cuda:N.</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Intra-op threads; 0 keeps libtorch's default.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>The options of <see cref="Trainer.Usage"/>.</summary>
+    public static TrainOptions Parse(IReadOnlyList<string> args)
+    {
+        var r = new OptionReader(args, new HashSet<string>
+        {
+            "out", "size", "config", "steps", "batch", "lr", "warmup", "min-lr-ratio", "weight-decay", "clip", "seed", "scene",
+            "save-every", "log-every", "resume", "device", "threads",
+        });
+        var d = new TrainOptions { OutputDir = r.String("out") ?? throw new ArgumentException("--out DIR is required") };
+        var scene = r.Size("scene");
+        return d with
+        {
+            ModelSize = r.String("size") ?? d.ModelSize,
+            ConfigPath = r.String("config"),
+            Steps = r.Int("steps") ?? d.Steps,
+            BatchSize = r.Int("batch") ?? d.BatchSize,
+            LearningRate = r.Double("lr") ?? d.LearningRate,
+            WarmupSteps = r.Int("warmup") ?? d.WarmupSteps,
+            MinLearningRateRatio = r.Double("min-lr-ratio") ?? d.MinLearningRateRatio,
+            WeightDecay = r.Double("weight-decay") ?? d.WeightDecay,
+            MaxGradNorm = r.Double("clip") ?? d.MaxGradNorm,
+            Seed = r.ULong("seed") ?? d.Seed,
+            SceneWidth = scene?.Width ?? d.SceneWidth,
+            SceneHeight = scene?.Height ?? d.SceneHeight,
+            CheckpointEvery = r.Int("save-every") ?? d.CheckpointEvery,
+            LogEvery = r.Int("log-every") ?? d.LogEvery,
+            ResumeFrom = r.String("resume"),
+            Device = r.String("device") ?? d.Device,
+            Threads = r.Int("threads") ?? d.Threads,
+        };
+    }
+}

@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using TorchSharp;
+using ULlava.Perception.Model;
+using ULlava.Perception.Model.Clip;
+using ULlava.Perception.Model.Config;
+using ULlava.Perception.Model.Native;
+using ULlava.Training.Samples;
+using ULlava.Training.Scenes;
+using static TorchSharp.torch;
+
+namespace ULlava.Training.Training;
+
+/// <summary>
+/// Trains a u-LLaVA on synthetic scenes: AdamW (no decay on norms and biases), linear warmup + cosine decay, gradient
+/// clipping, u-LLaVA's weighted losses, resumable checkpoints in the engine's layout. Deterministic: the seed fixes the
+/// initial weights and step s always trains on the same samples, so a resumed run continues the very same run.
+/// </summary>
+public static class Trainer
+{
+    public const string Usage =
+        """
+        train [options]                      train a u-LLaVA on synthetic scenes
+          --out DIR                          checkpoints: DIR/checkpoint-STEP, DIR/final (required)
+          --size default|tiny                model size (default: default, 6.7M parameters, 26.6 MB)
+          --config FILE                      build from this config.json instead (its loss weights too)
+          --steps N                          optimizer steps (20000)
+          --batch N                          samples per step (8)
+          --lr X                             peak learning rate (3e-4); --warmup N (500), --min-lr-ratio X (0.1)
+          --weight-decay X                   AdamW decay on matrices (0.01); --clip X gradient norm (1.0)
+          --seed N                           initial weights and sample order (1)
+          --scene WxH                        training image size (640x480)
+          --save-every N                     resumable checkpoint interval (1000); --log-every N (10)
+          --resume DIR                       continue from a checkpoint folder (same --steps: the schedule spans them)
+          --device cpu|cuda|cuda:N           (cpu); --threads N intra-op threads (libtorch default)
+        """;
+
+    public static TrainResult Run(TrainOptions options, Action<string>? log = null)
+    {
+        log ??= Console.WriteLine;
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Steps, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1);
+        var device = TorchRuntime.Initialize(null, options.Device);
+        if (options.Threads > 0) set_num_threads(options.Threads);
+
+        TrainerState? resumed = options.ResumeFrom is null ? null : CheckpointIO.ReadState(options.ResumeFrom);
+        ulong seed = resumed?.Seed ?? options.Seed;
+        var config = options.ResumeFrom is not null ? ULlavaConfig.Load(Path.Combine(options.ResumeFrom, "config.json"))
+                   : options.ConfigPath is not null ? ULlavaConfig.Load(options.ConfigPath)
+                   : ModelSizes.ByName(options.ModelSize);
+        var weights = options.ConfigPath is not null ? LossWeights.Load(options.ConfigPath)
+                    : options.ResumeFrom is not null ? LossWeights.Load(Path.Combine(options.ResumeFrom, "config.json"))
+                    : new LossWeights();
+
+        manual_seed((long)(seed & 0x7FFFFFFFFFFFFFFF));
+        using var model = new ULlavaForCausalLM(config);
+        InitialiseLlm(model);
+        if (resumed is not null) CheckpointIO.LoadWeights(options.ResumeFrom!, model);
+        if (device.type != DeviceType.CPU) model.to(device);
+        model.train();
+
+        using var optimizer = new AdamWOptimizer(model.named_parameters().Select(p => (p.name, p.parameter)), weightDecay: options.WeightDecay);
+        if (resumed is not null) optimizer.Load(Path.Combine(options.ResumeFrom!, CheckpointIO.OptimizerFile));
+
+        var schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps, options.Steps, options.MinLearningRateRatio);
+        var tokenizer = TokenizerFiles.Load();
+        var encoder = new SampleEncoder(tokenizer, config);
+        var processor = new ClipImageProcessor(ModelSizes.Processor(config));
+        var factory = new SampleFactory(options.SceneWidth, options.SceneHeight);
+        long parameters = model.parameters().Sum(p => p.numel());
+        int first = resumed?.Step ?? 0;
+        if (resumed is not null && resumed.TotalSteps != options.Steps)
+            log($"note: the checkpoint's run had {resumed.TotalSteps} steps, this one {options.Steps}: the learning-rate schedule changes shape");
+        log(FormattableString.Invariant($"training {parameters:N0} parameters ({parameters * 4 / 1e6:F1} MB float32) on {device}, steps {first}..{options.Steps}, batch {options.BatchSize}, seed {seed}"));
+
+        var losses = new List<LossBreakdown>();
+        var started = Stopwatch.GetTimestamp();
+        var windowStart = started;
+        int windowSteps = 0;
+        string last = "";
+        for (int step = first; step < options.Steps; step++)
+        {
+            var batch = Enumerable.Range(0, options.BatchSize)
+                .Select(b => encoder.Encode(factory.Create(SampleSeed(options, seed, (ulong)step * (ulong)options.BatchSize + (ulong)b))))
+                .ToList();
+            double lr = schedule.At(step);
+
+            optimizer.ZeroGrad();
+            LossBreakdown parts;
+            using (var scope = NewDisposeScope())
+            {
+                var (total, p) = BatchLoss.Compute(model, processor, batch, weights);
+                total.backward();
+                nn.utils.clip_grad_norm_(optimizer.Parameters, options.MaxGradNorm);
+                optimizer.Update(lr);
+                parts = p;
+            }
+            losses.Add(parts);
+            windowSteps++;
+
+            int done = step + 1;
+            if (done % Math.Max(1, options.LogEvery) == 0 || done == options.Steps)
+            {
+                double seconds = Stopwatch.GetElapsedTime(windowStart).TotalSeconds;
+                log(FormattableString.Invariant($"step {done}/{options.Steps} lr {lr:E2} {parts} | {windowSteps / seconds:F2} it/s"));
+                windowStart = Stopwatch.GetTimestamp();
+                windowSteps = 0;
+            }
+            if (options.CheckpointEvery > 0 && done % options.CheckpointEvery == 0 || done == options.Steps)
+            {
+                last = Path.Combine(options.OutputDir, $"checkpoint-{done}");
+                CheckpointIO.WriteResumable(last, model, weights, optimizer, new TrainerState
+                {
+                    Step = done, Seed = seed, TotalSteps = options.Steps, BatchSize = options.BatchSize, LastLoss = parts.Total,
+                });
+                log($"saved {last}");
+            }
+        }
+        if (last.Length > 0)
+        {
+            string final = Path.Combine(options.OutputDir, "final");
+            CheckpointIO.WriteModel(final, model, weights);
+            last = final;
+        }
+        double rate = losses.Count / Math.Max(1e-9, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return new TrainResult(first, options.Steps, losses, rate, last);
+    }
+
+    /// <summary>The seed of the <paramref name="index"/>-th training sample of a run.</summary>
+    public static ulong SampleSeed(TrainOptions options, ulong runSeed, ulong index)
+    {
+        if (options.FixedSeeds is { Count: > 0 } fixedSeeds) return fixedSeeds[(int)(index % (ulong)fixedSeeds.Count)];
+        // Each run seed walks the training range from its own offset.
+        ulong offset = DeterministicRandom.For(runSeed, 11).NextULong() % SplitSeeds.TrainCount;
+        return SplitSeeds.Seed(DataSplit.Train, (offset + index) % SplitSeeds.TrainCount);
+    }
+
+    /// <summary>
+    /// Hugging Face's LLaMA initialisation (normal, std 0.02) for the decoder's matrices; TorchSharp's defaults elsewhere,
+    /// except the box head's last bias, which starts at a central box: its output has no activation, and AdamW moves a
+    /// bias by about the learning rate per step, so starting at 0 costs hundreds of steps before boxes even land in the image.
+    /// </summary>
+    private static void InitialiseLlm(ULlavaForCausalLM model)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, p) in model.Llm.named_parameters())
+        {
+            if (p.dim() == 2 && !name.StartsWith("vision_", StringComparison.Ordinal)) p.normal_(0, 0.02);
+        }
+        var boxBias = model.DetDecoder.named_parameters().Single(p => p.name == "4.bias").parameter;
+        boxBias.copy_(tensor(new float[] { 0.3f, 0.3f, 0.7f, 0.7f }));
+    }
+}

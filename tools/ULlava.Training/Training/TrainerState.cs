@@ -1,0 +1,15 @@
+using System.Text.Json.Serialization;
+
+namespace ULlava.Training.Training;
+
+/// <summary>trainer_state.json beside a checkpoint: what a resumed run needs besides the weights and optimizer state.</summary>
+public sealed record TrainerState
+{
+    /// <summary>Steps completed; a resumed run takes step <c>Step</c> next.</summary>
+    [JsonPropertyName("step")] public int Step { get; init; }
+    /// <summary>The run's seed: it fixed the initial weights and fixes which samples every step draws.</summary>
+    [JsonPropertyName("seed")] public ulong Seed { get; init; }
+    [JsonPropertyName("total_steps")] public int TotalSteps { get; init; }
+    [JsonPropertyName("batch_size")] public int BatchSize { get; init; }
+    [JsonPropertyName("last_loss")] public double LastLoss { get; init; }
+}
