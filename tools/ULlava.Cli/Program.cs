@@ -12,6 +12,9 @@ var commands = new (string Name, string Usage, string Summary, Func<ArgReader, i
     ("keygen", KeygenCommand.Usage, "make a CURVE key pair for the node or a client", KeygenCommand.Run),
     ("calibrate", CalibrateCommand.Usage, "calibrate a camera from chessboard/ChArUco images or a video; writes ROS camera_info", CalibrateCommand.Run),
     ("replay", ReplayCommand.Usage, "feed a recording back through the node and compare the results with the recorded ones", ReplayCommand.Run),
+    ("train", TrainingCommands.TrainUsage, "train a u-LLaVA on synthetic scenes (checkpoints in the u-LLaVA layout, resumable)", TrainingCommands.Train),
+    ("eval", TrainingCommands.EvalUsage, "score a checkpoint on held-out synthetic scenes (exit 1 below the targets)", TrainingCommands.Eval),
+    ("eval-default", TrainingCommands.EvalDefaultUsage, "score the bundled default model on the held-out test split", TrainingCommands.EvalDefault),
     ("render-sample", RenderSampleCommand.Usage, "render the bundled sample video (moving coloured shapes)", RenderSampleCommand.Run),
 };
 

@@ -32,9 +32,13 @@ public sealed class StreamingDecoder
         _tokenizer.IdToToken(id); // rejects an out-of-range id before it enters the history
         _ids.Add(id);
         var run = 0;
-        for (var i = _ids.Count - 1; i >= 0 && _tokenizer.ByteOfId(_ids[i]) >= 0; i--) run++;
+        for (var i = _ids.Count - 1; i >= 0 && HoldsBack(_ids[i]); i--) run++;
         return Emit(_ids.Count - run);
     }
+
+    // A skipped special token vanishes from the text, so the byte runs on either side of it join into one run:
+    // it cannot end a run, and is held back with it.
+    private bool HoldsBack(int id) => _tokenizer.ByteOfId(id) >= 0 || (_skipSpecialTokens && _tokenizer.IsSpecial(id));
 
     /// <summary>Sends whatever is held back (an unfinished UTF-8 character decodes as U+FFFD, as in Decode).</summary>
     public string Flush() => Emit(_ids.Count);

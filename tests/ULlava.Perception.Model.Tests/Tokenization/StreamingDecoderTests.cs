@@ -83,4 +83,31 @@ public class StreamingDecoderTests
         Assert.Throws<ArgumentOutOfRangeException>(() => stream.Push(Tok.VocabSize));
         Assert.Empty(stream.Ids);
     }
+
+    [Fact]
+    public void ASkippedSpecialTokenBetweenByteRunsDoesNotEndTheRun()
+    {
+        // <0x0F> <0x63> </s> <0xC0> "1": with </s> skipped the three bytes form one invalid run (three U+FFFD),
+        // so "c" must not have been sent before the run was complete.
+        int[] ids = { 18, 102, 2, 195, 487 };
+        var decoder = Tok.CreateStreamingDecoder(skipSpecialTokens: true);
+        string streamed = string.Concat(ids.Select(decoder.Push)) + decoder.Flush();
+        Assert.Equal(Tok.Decode(ids, skipSpecialTokens: true), streamed);
+    }
+
+    [Fact]
+    public void RandomIdSequencesStreamToTheirDecode()
+    {
+        var random = new Random(7);
+        for (int trial = 0; trial < 5000; trial++)
+        {
+            var ids = Enumerable.Range(0, 8).Select(_ => random.Next(0, Tok.VocabSize)).ToArray();
+            foreach (bool skip in new[] { true, false })
+            {
+                var decoder = Tok.CreateStreamingDecoder(skip);
+                string streamed = string.Concat(ids.Select(decoder.Push)) + decoder.Flush();
+                Assert.Equal(Tok.Decode(ids, skip), streamed);
+            }
+        }
+    }
 }

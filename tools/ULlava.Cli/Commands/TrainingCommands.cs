@@ -1,0 +1,59 @@
+using ULlava.Training.Evaluation;
+using ULlava.Training.Training;
+
+namespace ULlava.Cli.Commands;
+
+/// <summary>`ullava train`, `ullava eval` and `ullava eval-default` (tools/ULlava.Training; its README has the recipe).</summary>
+public static class TrainingCommands
+{
+    public const string TrainUsage = "train --out DIR [--size default|tiny] [--steps N] [--batch N] [--lr F] [--resume DIR] ...  (./run.sh train --help)";
+    public const string EvalUsage = "eval --model DIR [--split test|validation] [--samples N] ...  (./run.sh eval --help)";
+    public const string EvalDefaultUsage = "eval-default [--samples N] ...   the bundled default model on the held-out test split";
+
+    public static int Train(ArgReader args)
+    {
+        var rest = args.Rest();
+        if (rest.Contains("--help"))
+        {
+            Console.WriteLine(Trainer.Usage);
+            return 0;
+        }
+        TrainOptions options;
+        try
+        {
+            options = TrainOptions.Parse(rest);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        Trainer.Run(options, Console.WriteLine);
+        return 0;
+    }
+
+    public static int Eval(ArgReader args) => RunEval(args, defaultModel: null);
+
+    public static int EvalDefault(ArgReader args) => RunEval(args, BundledAssets.DefaultModel);
+
+    private static int RunEval(ArgReader args, string? defaultModel)
+    {
+        var rest = args.Rest();
+        if (rest.Contains("--help"))
+        {
+            Console.WriteLine(Evaluator.Usage);
+            return 0;
+        }
+        EvalOptions options;
+        try
+        {
+            options = EvalOptions.Parse(rest, defaultModel);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        var report = Evaluator.Run(options, Console.WriteLine);
+        Console.WriteLine(report.Format());
+        return report.MeetsTargets ? 0 : 1;
+    }
+}
