@@ -52,8 +52,7 @@ public static class TrainingCommands
         {
             throw new UsageException(e.Message);
         }
-        var report = Evaluator.Run(options, Console.WriteLine);
-        Console.WriteLine(report.Format());
+        var report = Evaluator.Run(options, Console.WriteLine); // the log ends with the report table
         return report.MeetsTargets ? 0 : 1;
     }
 }
