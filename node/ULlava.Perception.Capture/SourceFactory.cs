@@ -4,7 +4,7 @@ namespace ULlava.Perception.Capture;
 
 /// <summary>
 /// Maps what the user typed to a source: files, file:// uris, /dev/videoN and device indices go to OpenCV
-/// (<see cref="VideoCaptureSource"/>); network schemes go to an ffmpeg child (<see cref="FfmpegStreamSource"/>).
+/// (<see cref="VideoCaptureSource"/>), a folder to <see cref="ImageFolderSource"/>; network schemes go to an ffmpeg child (<see cref="FfmpegStreamSource"/>).
 /// Errors say what was wrong (missing file, unknown scheme, a scheme this ffmpeg cannot read) at start-up.
 /// </summary>
 public static class SourceFactory
@@ -31,6 +31,7 @@ public static class SourceFactory
                 throw new FileNotFoundException($"camera device not found: {uri}", uri);
             return new VideoCaptureSource(streamId, uri, loop);
         }
+        if (Directory.Exists(uri)) return new ImageFolderSource(streamId, uri, loop);
         return File(streamId, uri, loop);
     }
 
