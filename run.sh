@@ -57,7 +57,8 @@ case "${1:-}" in
     # The reference MCAP implementation (npm @mcap/core) that checks our recordings, pinned by its lockfile.
     command -v npm >/dev/null || install_packages nodejs npm
     npm ci --prefix "$ROOT/tests/ULlava.Perception.Recording.Tests/mcap-js" --no-audit --no-fund --loglevel=error >&2
-    exec dotnet test "$ROOT/ULlava.Perception.sln" -c "$CONFIGURATION" -nologo "$@"
+    # One test project at a time (-m:1): the capture tests time real streams and must not share the CPU with the model tests.
+    exec dotnet test "$ROOT/ULlava.Perception.sln" -c "$CONFIGURATION" -nologo -m:1 "$@"
     ;;
   setup)
     require_dotnet
