@@ -115,13 +115,14 @@ public static class CommandTool
         return command;
     }
 
-    /// <summary>Parses, sends and waits; the reply as protobuf JSON.</summary>
+    /// <summary>Parses, sends and waits for the reply (print it with <see cref="ToJson"/>).</summary>
+    /// <exception cref="ArgumentException">The verb or its arguments are wrong.</exception>
     /// <exception cref="TimeoutException">No reply in time (the node is down, or refuses this client's key).</exception>
-    public static string Run(string endpoint, IReadOnlyList<string> args, TimeSpan timeout, CurveClientKeys? curve = null)
+    public static Reply Run(string endpoint, IReadOnlyList<string> args, TimeSpan timeout, CurveClientKeys? curve = null)
     {
         var command = Parse(args);
         using var client = new CommandClient(endpoint, curve);
-        return ToJson(client.Send(command, timeout));
+        return client.Send(command, timeout);
     }
 
     public static string ToJson(IMessage message) => Json.Format(message);

@@ -28,7 +28,7 @@ public class MessageRoundTripTests
     public void EveryFieldSurvivesBinaryAndJsonRoundTrip(string fullName)
     {
         var descriptor = Find(fullName);
-        var message = Populated(descriptor, seed: 1, depth: 0);
+        var message = Populated(descriptor, seed: 1);
 
         var bytes = message.ToByteArray();
         var parsed = descriptor.Parser.ParseFrom(bytes);
@@ -45,7 +45,7 @@ public class MessageRoundTripTests
     {
         // Guards the round-trip test itself: a field left at its default would round-trip trivially.
         var descriptor = Find(fullName);
-        var message = Populated(descriptor, seed: 1, depth: 0);
+        var message = Populated(descriptor, seed: 1);
         foreach (var field in descriptor.Fields.InFieldNumberOrder())
         {
             if (field.ContainingOneof is { IsSynthetic: false } oneof && oneof.Accessor.GetCaseFieldDescriptor(message) != field) continue;
@@ -63,7 +63,7 @@ public class MessageRoundTripTests
         foreach (var field in oneof.Fields)
         {
             var command = new Command { RequestId = "r-" + field.Name };
-            field.Accessor.SetValue(command, Populated(field.MessageType, seed: 7, depth: 1));
+            field.Accessor.SetValue(command, Populated(field.MessageType, seed: 7));
             var parsed = Command.Parser.ParseFrom(command.ToByteArray());
             Assert.Equal(field.Name, ((Command)parsed).BodyCase.ToString().ToSnakeCase());
             Assert.Equal(command, parsed);
@@ -103,7 +103,7 @@ public class MessageRoundTripTests
     };
 
     /// <summary>A message with every field set to a non-default value (one case per real oneof).</summary>
-    private static IMessage Populated(MessageDescriptor descriptor, int seed, int depth)
+    private static IMessage Populated(MessageDescriptor descriptor, int seed)
     {
         var message = descriptor.Parser.ParseFrom(ByteString.Empty);
         foreach (var field in descriptor.Fields.InFieldNumberOrder())
@@ -114,23 +114,23 @@ public class MessageRoundTripTests
             {
                 var map = (System.Collections.IDictionary)field.Accessor.GetValue(message);
                 var valueField = field.MessageType.FindFieldByNumber(2);
-                map.Add("key" + s, Scalar(valueField, s, depth));
+                map.Add("key" + s, Scalar(valueField, s));
             }
             else if (field.IsRepeated)
             {
                 var list = (System.Collections.IList)field.Accessor.GetValue(message);
-                list.Add(Scalar(field, s, depth));
-                list.Add(Scalar(field, s + 1, depth));
+                list.Add(Scalar(field, s));
+                list.Add(Scalar(field, s + 1));
             }
             else
             {
-                field.Accessor.SetValue(message, Scalar(field, s, depth));
+                field.Accessor.SetValue(message, Scalar(field, s));
             }
         }
         return message;
     }
 
-    private static object Scalar(FieldDescriptor field, int s, int depth) => field.FieldType switch
+    private static object Scalar(FieldDescriptor field, int s) => field.FieldType switch
     {
         FieldType.String => "v" + s,
         FieldType.Bool => true,
@@ -142,7 +142,7 @@ public class MessageRoundTripTests
         FieldType.UInt32 or FieldType.Fixed32 => (uint)s,
         FieldType.Bytes => ByteString.CopyFrom((byte)s, 2, 3),
         FieldType.Enum => field.EnumType.Values[^1].Number is var n ? Enum.ToObject(field.EnumType.ClrType, n) : 0,
-        FieldType.Message => Populated(field.MessageType, s, depth + 1),
+        FieldType.Message => Populated(field.MessageType, s),
         _ => throw new NotSupportedException(field.FieldType.ToString()),
     };
 }

@@ -92,20 +92,20 @@ public class CommandToolTests
         using var server = new CommandServer(book, "tcp://127.0.0.1:0");
         var timeout = TimeSpan.FromSeconds(10);
 
-        using var added = JsonDocument.Parse(CommandTool.Run(server.Endpoint, "add find the cup --kind ground --stream cam0".Split(' '), timeout));
+        using var added = JsonDocument.Parse(CommandTool.ToJson(CommandTool.Run(server.Endpoint, "add find the cup --kind ground --stream cam0".Split(' '), timeout)));
         Assert.True(added.RootElement.GetProperty("ok").GetBoolean());
         var instruction = added.RootElement.GetProperty("instruction");
         Assert.Equal("find the cup", instruction.GetProperty("spec").GetProperty("text").GetString());
         Assert.Equal("INSTRUCTION_KIND_GROUND", instruction.GetProperty("spec").GetProperty("kind").GetString());
         string id = instruction.GetProperty("id").GetString()!;
 
-        using var listed = JsonDocument.Parse(CommandTool.Run(server.Endpoint, ["list"], timeout));
+        using var listed = JsonDocument.Parse(CommandTool.ToJson(CommandTool.Run(server.Endpoint, ["list"], timeout)));
         Assert.Equal(id, listed.RootElement.GetProperty("instructionList").GetProperty("instructions")[0].GetProperty("id").GetString());
 
-        using var paused = JsonDocument.Parse(CommandTool.Run(server.Endpoint, ["pause"], timeout));
+        using var paused = JsonDocument.Parse(CommandTool.ToJson(CommandTool.Run(server.Endpoint, ["pause"], timeout)));
         Assert.True(paused.RootElement.GetProperty("status").GetProperty("paused").GetBoolean());
 
-        using var missing = JsonDocument.Parse(CommandTool.Run(server.Endpoint, ["remove", "nope"], timeout));
+        using var missing = JsonDocument.Parse(CommandTool.ToJson(CommandTool.Run(server.Endpoint, ["remove", "nope"], timeout)));
         Assert.False(missing.RootElement.TryGetProperty("ok", out _)); // proto3 JSON leaves false out
         Assert.Equal("ERROR_CODE_NOT_FOUND", missing.RootElement.GetProperty("error").GetProperty("code").GetString());
         Assert.Equal(4, book.Calls);

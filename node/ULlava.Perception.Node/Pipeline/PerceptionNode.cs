@@ -42,6 +42,8 @@ public sealed class PerceptionNode
     private volatile SessionRecorder? recorder;
     private RecordingSettings? recordingSettings;
     private readonly List<Command> commandsBeforeNextFrame = new(); // model thread only
+    private readonly Channel<(Frame Frame, SessionRecorder Recorder, RecordingSettings Settings)> framesToEncode =
+        Channel.CreateBounded<(Frame, SessionRecorder, RecordingSettings)>(new BoundedChannelOptions(32) { SingleReader = true, SingleWriter = true });
     private long framesProcessed;
     private volatile bool paused;
 
@@ -114,6 +116,7 @@ public sealed class PerceptionNode
         modelThread.Start();
 
         var status = Task.Run(() => StatusLoopAsync(stop.Token), CancellationToken.None);
+        var encoding = Task.Run(EncodeRecordedFramesAsync, CancellationToken.None);
         try
         {
             await modelDone.Task.ConfigureAwait(false);
@@ -122,6 +125,8 @@ public sealed class PerceptionNode
         {
             await stop.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(pipes.Select(p => p.CaptureTask!).Append(status)).ConfigureAwait(false);
+            framesToEncode.Writer.TryComplete();
+            await encoding.ConfigureAwait(false); // every frame handed to the recorder before it is stopped
             Emit(Topics.Status, BuildStatus());
             foreach (var pipe in pipes) await pipe.Source.DisposeAsync().ConfigureAwait(false);
             lock (recorderGate)
@@ -297,7 +302,15 @@ public sealed class PerceptionNode
         }
         foreach (var command in commandsBeforeNextFrame) r.RecordCommand(command.ToByteArray(), frame.Stamp.CaptureTimeUnixNs - 1);
         commandsBeforeNextFrame.Clear();
-        r.RecordFrame(ResultBuilder.Header(frame.Stamp), settings.ImageFormat, Capture.FrameImageCodec.Encode(frame, settings.ImageFormat, settings.JpegQuality));
+        // PNG costs ~20 ms at 640x480: the encoder thread does it. Nothing is dropped (a replay needs every frame);
+        // the model thread only waits if encoding falls 32 frames behind. Order in the file is by log time.
+        if (!framesToEncode.Writer.TryWrite((frame, r, settings))) framesToEncode.Writer.WriteAsync((frame, r, settings)).AsTask().GetAwaiter().GetResult();
+    }
+
+    private async Task EncodeRecordedFramesAsync()
+    {
+        await foreach (var (frame, target, settings) in framesToEncode.Reader.ReadAllAsync().ConfigureAwait(false))
+            target.RecordFrame(ResultBuilder.Header(frame.Stamp), settings.ImageFormat, Capture.FrameImageCodec.Encode(frame, settings.ImageFormat, settings.JpegQuality));
     }
 
     private void RunPendingWork()

@@ -15,20 +15,14 @@ public static class CmdCommand
         double timeout = args.Double("--timeout", 30, 0.1, 3600);
         var curve = CurveArgs.Read(args);
         var verb = args.Rest();
-        Perception.Messages.V1.Command command;
+        Perception.Messages.V1.Reply reply;
         try
         {
-            command = CommandTool.Parse(verb);
+            reply = CommandTool.Run(endpoint, verb, TimeSpan.FromSeconds(timeout), curve);
         }
         catch (ArgumentException e)
         {
             throw new UsageException(e.Message);
-        }
-        using var client = new CommandClient(endpoint, curve);
-        Perception.Messages.V1.Reply reply;
-        try
-        {
-            reply = client.Send(command, TimeSpan.FromSeconds(timeout));
         }
         catch (TimeoutException)
         {
