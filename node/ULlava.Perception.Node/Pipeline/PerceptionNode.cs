@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Google.Protobuf;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using ULlava.Perception.Core.Frames;
 using ULlava.Perception.Core.Inference;
 using ULlava.Perception.Core.Pipeline;
@@ -30,6 +32,7 @@ public sealed class PerceptionNode
     private readonly IInferenceEngine engine;
     private readonly Func<SourceSpec, IFrameSource> sourceFactory;
     private readonly TextWriter output;
+    private readonly ILogger logger;
     private readonly List<StreamPipe> pipes = new();
     private readonly Channel<Action> modelWork = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
     private readonly RateMeter outRate = new();
@@ -46,14 +49,18 @@ public sealed class PerceptionNode
         Channel.CreateBounded<(Frame, SessionRecorder, RecordingSettings)>(new BoundedChannelOptions(32) { SingleReader = true, SingleWriter = true });
     private long framesProcessed;
     private volatile bool paused;
+    private CancellationToken stopping; // set once by RunAsync before the model thread starts
 
-    public PerceptionNode(NodeOptions options, IInferenceEngine engine, Func<SourceSpec, IFrameSource> sourceFactory, TextWriter output)
+    /// <param name="output">Where the per-frame lines go (stdout in the CLI) when <see cref="NodeOptions.PrintFrames"/> is set.</param>
+    /// <param name="logger">Events worth a log line: sockets bound, sources changing state, failures. Quiet in steady state.</param>
+    public PerceptionNode(NodeOptions options, IInferenceEngine engine, Func<SourceSpec, IFrameSource> sourceFactory, TextWriter output, ILogger? logger = null)
     {
         options.Validate();
         this.options = options;
         this.engine = engine;
         this.sourceFactory = sourceFactory;
         this.output = output;
+        this.logger = logger ?? NullLogger.Instance;
         Instructions = new InstructionRegistry(options.Instructions);
     }
 
@@ -84,6 +91,7 @@ public sealed class PerceptionNode
     public async Task<int> RunAsync(CancellationToken cancellation)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        stopping = stop.Token;
         var (pub, commands) = OpenSockets();
         using var ownedPublisher = pub;
         using var ownedCommands = commands;
@@ -99,7 +107,14 @@ public sealed class PerceptionNode
         {
             try
             {
-                ModelLoop(stop);
+                try
+                {
+                    ModelLoop(stop);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    // stopped between two tokens of an answer: that frame's results are not published
+                }
                 modelDone.SetResult();
             }
             catch (Exception e)
@@ -209,6 +224,9 @@ public sealed class PerceptionNode
         {
             pub = new ResultPublisher(options.PublishEndpoint, curveServer: options.EncryptResults ? options.Security?.ServerCertificate : null);
             var commands = options.CommandEndpoint is null ? null : new CommandServer(new NodeCommandHandler(this), options.CommandEndpoint, security: options.Security);
+            logger.LogInformation("publishing on {Endpoint}", pub.Endpoint);
+            if (commands is null) logger.LogInformation("no command channel");
+            else logger.LogInformation("commands on {Endpoint}", commands.Endpoint);
             publishEndpoint.TrySetResult(pub.Endpoint);
             commandEndpoint.TrySetResult(commands?.Endpoint);
             return (pub, commands);
@@ -252,7 +270,7 @@ public sealed class PerceptionNode
         }
         catch (Exception e)
         {
-            await Console.Error.WriteLineAsync($"source {pipe.Source.StreamId} ({pipe.Source.Uri}): {e.Message}").ConfigureAwait(false);
+            logger.LogError("source {StreamId} ({Uri}) failed: {Error}", pipe.Source.StreamId, pipe.Source.Uri, e.Message);
         }
         finally
         {
@@ -388,6 +406,8 @@ public sealed class PerceptionNode
         {
             var answer = run(piece =>
             {
+                // A stop (SIGTERM) cancels an answer between two tokens instead of waiting for it to finish.
+                stopping.ThrowIfCancellationRequested();
                 soFar += piece;
                 Emit(Topics.Text(stream), new TextUpdate { Header = header, InstructionId = instructionId, Piece = piece, PieceIndex = pieceIndex++, Text = soFar });
             });
@@ -404,7 +424,7 @@ public sealed class PerceptionNode
                 result.WindowStartUnixNs = window[0].Stamp.CaptureTimeUnixNs;
             }
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not OutOfMemoryException && !(e is OperationCanceledException && stopping.IsCancellationRequested))
         {
             // One failing instruction never takes the node down; the error travels with the result.
             result = new InstructionResult { Header = header, InstructionId = instructionId, Instruction = request.Text, Error = e.Message };
@@ -443,11 +463,13 @@ public sealed class PerceptionNode
     private async Task StatusLoopAsync(CancellationToken cancellation)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.StatusIntervalSeconds));
+        var lastStates = new Dictionary<string, Core.Frames.SourceState>();
         try
         {
             do
             {
                 Emit(Topics.Status, BuildStatus());
+                LogSourceChanges(lastStates);
                 // Re-sent with every heartbeat so late joiners learn each camera's calibration.
                 foreach (var pipe in pipes.ToList())
                     if (pipe.Camera is { } camera) Emit(Topics.Calibration(pipe.Source.StreamId), camera.ToMessage(pipe.Source.StreamId));
@@ -456,6 +478,22 @@ public sealed class PerceptionNode
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>One log line per source state change (a camera lost, reconnecting, back), none while nothing changes.</summary>
+    private void LogSourceChanges(Dictionary<string, Core.Frames.SourceState> lastStates)
+    {
+        foreach (var pipe in pipes.ToList())
+        {
+            var source = pipe.Source;
+            var state = source.State;
+            if (lastStates.TryGetValue(source.StreamId, out var last) && last == state) continue;
+            lastStates[source.StreamId] = state;
+            if (state is Core.Frames.SourceState.Stalled or Core.Frames.SourceState.Reconnecting or Core.Frames.SourceState.Failed)
+                logger.LogWarning("source {StreamId} is {State}: {Error}", source.StreamId, state, source.LastError ?? "no error");
+            else
+                logger.LogInformation("source {StreamId} is {State}", source.StreamId, state);
         }
     }
 

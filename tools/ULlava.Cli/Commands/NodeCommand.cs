@@ -1,3 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ULlava.Cli.Settings;
 using ULlava.Perception.Capture;
 using ULlava.Perception.Core.Inference;
 using ULlava.Perception.Model.Inference;
@@ -19,12 +23,17 @@ public static class NodeCommand
         "       [--every N] [--max-fps F] [--max-new-tokens N] [--pub ENDPOINT] [--cmd ENDPOINT|none] [--loop] [--max-frames N] [--quiet]\n" +
         "       [--stall-timeout S] [--calibration [ID=]FILE]... [--mount [ID=]HEIGHT,PITCH]... " +
         "[--record FILE.mcap [--record-format png|jpeg] [--record-quality Q] [--record-max-mb N] [--record-max-minutes N]]\n" +
-        "       [--curve-public FILE --curve-secret FILE [--allow-clients DIR|FILE] [--encrypt-results]]";
+        "       [--curve-public FILE --curve-secret FILE [--allow-clients DIR|FILE] [--encrypt-results]]\n" +
+        "       [--config FILE.yaml] [--node-id ID] [--log-level trace|debug|information|warning|error] [--log-format text|json]\n" +
+        "       (every option can also come from ULLAVA_<OPTION> or the --config file; the command line wins, then the environment)";
 
     public const string DefaultSegmentation = "Please segment and locate the red circle in this image.";
 
     public static int Run(ArgReader args)
     {
+        // Precedence: command line > environment (ULLAVA_*) > configuration file > defaults.
+        string? configFile = args.Optional("--config") ?? Environment.GetEnvironmentVariable("ULLAVA_CONFIG");
+        args.WithLayers(configFile is null ? [EnvironmentLayer.FromProcess()] : [EnvironmentLayer.FromProcess(), ConfigFileLayer.Read(configFile)]);
         var sources = args.All("--source").Select(SourceSpec.Parse).ToList();
         if (sources.Count == 0) sources.Add(new SourceSpec("stream0", BundledAssets.SampleVideo));
         sources = WithCameras(sources, args.All("--calibration"), args.All("--mount"));
@@ -52,30 +61,36 @@ public static class NodeCommand
         };
         int everyN = args.Int("--every", 1, 1, 100_000);
         double stallSeconds = args.Double("--stall-timeout", 2, 0.1, 3600);
+        string? nodeId = args.Optional("--node-id");
+        var logging = NodeLogging.Read(args);
         args.EnsureAllUsed();
-        options = options with { EveryNFrames = everyN };
+        options = options with { EveryNFrames = everyN, NodeId = nodeId ?? options.NodeId };
         options.Validate();
 
-        using var engine = model.Load();
-        Console.Error.WriteLine($"model: {engine.Description}");
-        using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            cancel.Cancel();
-        };
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
-        {
-            ctx.Cancel = true;
-            cancel.Cancel();
-        });
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "ullava-node" });
+        logging.Configure(builder.Logging);
+        builder.Services.AddSystemd(); // under systemd: sd_notify READY/STOPPING and journal-style log lines
+        logging.ConfigureAfterSystemd(builder.Services);
+        // Stopping normally takes well under a second (one frame in flight, the recording flushed); this is the backstop.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        ULlavaEngine? engine = null;
         var streamOptions = new FfmpegStreamOptions { StallTimeout = TimeSpan.FromSeconds(stallSeconds) };
-        var node = new PerceptionNode(options, engine, spec => SourceFactory.Create(spec.StreamId, spec.Uri, options.Loop, streamOptions), Console.Out);
-        _ = node.PublishEndpoint.ContinueWith(t => Console.Error.WriteLine($"publishing on {t.Result}"), TaskContinuationOptions.OnlyOnRanToCompletion);
-        _ = node.CommandEndpoint.ContinueWith(t => Console.Error.WriteLine(t.Result is null ? "no command channel" : $"commands on {t.Result}"), TaskContinuationOptions.OnlyOnRanToCompletion);
-        int code = node.RunAsync(cancel.Token).GetAwaiter().GetResult();
-        Console.Error.WriteLine($"processed {node.FramesProcessed} frames");
-        return code;
+        builder.Services.AddSingleton(services => new PerceptionNode(options, engine!, spec => SourceFactory.Create(spec.StreamId, spec.Uri, options.Loop, streamOptions),
+                                                                     Console.Out, services.GetRequiredService<ILogger<PerceptionNode>>()));
+        builder.Services.AddSingleton<PerceptionNodeService>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<PerceptionNodeService>());
+        using var host = builder.Build();
+
+        var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ullava.node");
+        if (configFile is not null) log.LogInformation("configuration file {Path}", Path.GetFullPath(configFile));
+        using (engine = model.Load())
+        {
+            log.LogInformation("model: {Model}", engine.Description);
+            var service = host.Services.GetRequiredService<PerceptionNodeService>(); // the node is built here, on the loaded engine
+            host.Run(); // returns once the node has stopped: SIGTERM/SIGINT, or every source ended
+            return service.ExitCode; // held before Run, which disposes the services
+        }
     }
 
     /// <summary>--calibration [ID=]FILE and --mount [ID=]HEIGHT,PITCH or [ID=]16 numbers (camera-to-robot, row-major).</summary>
