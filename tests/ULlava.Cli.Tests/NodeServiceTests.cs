@@ -96,6 +96,23 @@ public sealed class NodeServiceTests : IDisposable
     }
 
     [Fact]
+    public void TheExampleSettingsFileIsCompleteAndValid()
+    {
+        var node = Start(["node", "--check", "--config", Path.Combine(AppContext.BaseDirectory, "deploy", "node.example.yaml")]);
+        try
+        {
+            string stdout = node.StandardOutput.ReadToEnd(), stderr = node.StandardError.ReadToEnd();
+            Assert.True(node.WaitForExit(60_000));
+            Assert.True(node.ExitCode == 0, stderr);
+            Assert.StartsWith("settings ok: 1 source(s), 1 instruction(s)", stdout);
+        }
+        finally
+        {
+            KillIfRunning(node);
+        }
+    }
+
+    [Fact]
     public void TheSystemdUnitVerifiesCleanly()
     {
         string unit = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "deploy", "ullava-node.service"));

@@ -41,6 +41,52 @@ public sealed class PerceptionNodeTests : IDisposable
     }
 
     [Fact]
+    public async Task AStopDoesNotWaitForAFrameStuckInTheModelBeyondTheGrace()
+    {
+        string clip = RenderClip(frames: 6);
+        var options = new NodeOptions
+        {
+            Sources = new[] { new SourceSpec("cam0", clip) },
+            Instructions = new[]
+            {
+                new StandingInstruction("loc-1", new InstructionRequest("Please locate the red circle.", InstructionKind.Ground)),
+                new StandingInstruction("loc-2", new InstructionRequest("Please locate the box.", InstructionKind.Ground)),
+            },
+            PublishEndpoint = "tcp://127.0.0.1:0",
+            CommandEndpoint = null,
+            PrintFrames = false,
+            StopGrace = TimeSpan.FromMilliseconds(200),
+        };
+        var node = new PerceptionNode(options, Engine.Value, spec => new VideoCaptureSource(spec.StreamId, spec.Uri), TextWriter.Null);
+        using var stop = new CancellationTokenSource();
+        using var release = new ManualResetEventSlim();
+        int publishedAfterStop = 0;
+        bool stopped = false;
+        node.Published += (topic, message) =>
+        {
+            if (Volatile.Read(ref stopped))
+            {
+                Interlocked.Increment(ref publishedAfterStop);
+                return;
+            }
+            // The first frame's first result: ask for a stop, then hold the model thread there (a frame stuck in the model).
+            if (message is InstructionResult { InstructionId: "loc-1" })
+            {
+                stop.Cancel();
+                Assert.True(release.Wait(TimeSpan.FromSeconds(60)), "never released");
+            }
+        };
+        int code = await node.RunAsync(stop.Token).WaitAsync(TimeSpan.FromSeconds(60)); // returns while the model thread is held
+        Volatile.Write(ref stopped, true);
+        Assert.Equal(0, code);
+        Assert.True(node.ModelBusy);
+        release.Set();
+        for (int i = 0; i < 600 && node.ModelBusy; i++) await Task.Delay(100);
+        Assert.False(node.ModelBusy);
+        Assert.Equal(0, publishedAfterStop); // the second instruction's result of that frame was not published
+    }
+
+    [Fact]
     public async Task AFileRunsToItsEndWithEveryFrameProcessedAndPublished()
     {
         string clip = RenderClip(frames: 6);

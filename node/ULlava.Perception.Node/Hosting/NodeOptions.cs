@@ -34,6 +34,9 @@ public sealed record NodeOptions
     /// <summary>Encoded frames kept per stream for asks on recent frames and video windows.</summary>
     public int HistoryFrames { get; init; } = 16;
 
+    /// <summary>How long a stop waits for a frame still in the model before leaving it behind.</summary>
+    public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Print a line per processed frame.</summary>
     public bool PrintFrames { get; init; } = true;
 
@@ -45,6 +48,7 @@ public sealed record NodeOptions
         if (!(StatusIntervalSeconds > 0)) throw new ArgumentOutOfRangeException(nameof(StatusIntervalSeconds), "status interval must be positive");
         if (HistoryFrames is < 1 or > 256) throw new ArgumentOutOfRangeException(nameof(HistoryFrames), $"history of {HistoryFrames} frames: expected 1 to 256");
         Record?.Validate();
+        if (StopGrace < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(StopGrace), "stop grace must not be negative");
         if (MaxFrames < 0) throw new ArgumentOutOfRangeException(nameof(MaxFrames), "max frames must be 0 (no limit) or more");
     }
 }

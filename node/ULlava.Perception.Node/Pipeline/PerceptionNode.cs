@@ -50,6 +50,7 @@ public sealed class PerceptionNode
     private long framesProcessed;
     private volatile bool paused;
     private CancellationToken stopping; // set once by RunAsync before the model thread starts
+    private Thread? modelThread;
 
     /// <param name="output">Where the per-frame lines go (stdout in the CLI) when <see cref="NodeOptions.PrintFrames"/> is set.</param>
     /// <param name="logger">Events worth a log line: sockets bound, sources changing state, failures. Quiet in steady state.</param>
@@ -103,7 +104,7 @@ public sealed class PerceptionNode
         foreach (var pipe in pipes) pipe.CaptureTask = Task.Run(() => CaptureAsync(pipe, stop.Token), CancellationToken.None);
 
         var modelDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var modelThread = new Thread(() =>
+        modelThread = new Thread(() =>
         {
             try
             {
@@ -134,7 +135,7 @@ public sealed class PerceptionNode
         var encoding = Task.Run(EncodeRecordedFramesAsync, CancellationToken.None);
         try
         {
-            await modelDone.Task.ConfigureAwait(false);
+            await WaitForModelThreadAsync(modelDone.Task, stop.Token).ConfigureAwait(false);
         }
         finally
         {
@@ -143,6 +144,7 @@ public sealed class PerceptionNode
             framesToEncode.Writer.TryComplete();
             await encoding.ConfigureAwait(false); // every frame handed to the recorder before it is stopped
             Emit(Topics.Status, BuildStatus());
+            publisher = null; // disposed on return; a frame left in the model publishes nothing more
             foreach (var pipe in pipes) await pipe.Source.DisposeAsync().ConfigureAwait(false);
             lock (recorderGate)
             {
@@ -155,11 +157,36 @@ public sealed class PerceptionNode
         return pipes.Any(p => p.Source.State == Core.Frames.SourceState.Failed) ? 1 : 0;
     }
 
+    /// <summary>
+    /// Until the model thread ends on its own (sources ended, an error), or, once a stop is requested, for at most
+    /// <see cref="NodeOptions.StopGrace"/>: a frame still in the model after that (a long SAM or a prefill cannot be
+    /// interrupted) is left behind, so a service manager's stop never waits on the model. Its results are not published.
+    /// </summary>
+    private async Task WaitForModelThreadAsync(Task modelDone, CancellationToken stop)
+    {
+        var stopRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var registration = stop.Register(() => stopRequested.TrySetResult()).ConfigureAwait(false);
+        if (await Task.WhenAny(modelDone, stopRequested.Task).ConfigureAwait(false) == modelDone || await Task.WhenAny(modelDone, Task.Delay(options.StopGrace, CancellationToken.None)).ConfigureAwait(false) == modelDone)
+        {
+            await modelDone.ConfigureAwait(false); // its exception, if any
+            return;
+        }
+        logger.LogWarning("a frame was still in the model {Grace} s after the stop; stopping without its results", options.StopGrace.TotalSeconds);
+        _ = modelDone.ContinueWith(t => t.Exception, TaskScheduler.Default); // observed: it ends in the background
+    }
+
+    /// <summary>
+    /// True while the model thread still runs (after <see cref="RunAsync"/> returned, only when a frame was left
+    /// behind at a stop): the engine must not be disposed under it then.
+    /// </summary>
+    public bool ModelBusy => modelThread is { IsAlive: true };
+
     /// <summary>Publishes a message and, while recording, records it (every published result and status is in the recording).</summary>
     private void Emit(string topic, IMessage message)
     {
+        if (publisher is not { } pub) return; // stopped: a frame left in the model publishes nothing
         Published?.Invoke(topic, message);
-        publisher?.Publish(topic, message);
+        pub.Publish(topic, message);
         recorder?.RecordPublished(topic, message, UnixClock.NowNs());
     }
 

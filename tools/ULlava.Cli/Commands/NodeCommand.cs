@@ -24,7 +24,7 @@ public static class NodeCommand
         "       [--stall-timeout S] [--calibration [ID=]FILE]... [--mount [ID=]HEIGHT,PITCH]... " +
         "[--record FILE.mcap [--record-format png|jpeg] [--record-quality Q] [--record-max-mb N] [--record-max-minutes N]]\n" +
         "       [--curve-public FILE --curve-secret FILE [--allow-clients DIR|FILE] [--encrypt-results]]\n" +
-        "       [--config FILE.yaml] [--node-id ID] [--log-level trace|debug|information|warning|error] [--log-format text|json]\n" +
+        "       [--config FILE.yaml] [--node-id ID] [--log-level trace|debug|information|warning|error] [--log-format text|json] [--check]\n" +
         "       (every option can also come from ULLAVA_<OPTION> or the --config file; the command line wins, then the environment)";
 
     public const string DefaultSegmentation = "Please segment and locate the red circle in this image.";
@@ -63,9 +63,16 @@ public static class NodeCommand
         double stallSeconds = args.Double("--stall-timeout", 2, 0.1, 3600);
         string? nodeId = args.Optional("--node-id");
         var logging = NodeLogging.Read(args);
+        bool checkOnly = args.Has("--check");
         args.EnsureAllUsed();
         options = options with { EveryNFrames = everyN, NodeId = nodeId ?? options.NodeId };
         options.Validate();
+        if (checkOnly)
+        {
+            // For an ExecStartPre= or a deploy script: the settings are complete and valid; nothing is started.
+            Console.WriteLine($"settings ok: {options.Sources.Count} source(s), {options.Instructions.Count} instruction(s), model {model.ModelDir}");
+            return 0;
+        }
 
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "ullava-node" });
         logging.Configure(builder.Logging);
@@ -84,13 +91,14 @@ public static class NodeCommand
 
         var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ullava.node");
         if (configFile is not null) log.LogInformation("configuration file {Path}", Path.GetFullPath(configFile));
-        using (engine = model.Load())
-        {
-            log.LogInformation("model: {Model}", engine.Description);
-            var service = host.Services.GetRequiredService<PerceptionNodeService>(); // the node is built here, on the loaded engine
-            host.Run(); // returns once the node has stopped: SIGTERM/SIGINT, or every source ended
-            return service.ExitCode; // held before Run, which disposes the services
-        }
+        engine = model.Load();
+        log.LogInformation("model: {Model}", engine.Description);
+        var service = host.Services.GetRequiredService<PerceptionNodeService>(); // the node is built here, on the loaded engine
+        var node = host.Services.GetRequiredService<PerceptionNode>();
+        host.Run(); // returns once the node has stopped: SIGTERM/SIGINT, or every source ended (Run disposes the services)
+        // A frame left in the model at the stop still uses the engine; the process exit frees both.
+        if (!node.ModelBusy) engine.Dispose();
+        return service.ExitCode;
     }
 
     /// <summary>--calibration [ID=]FILE and --mount [ID=]HEIGHT,PITCH or [ID=]16 numbers (camera-to-robot, row-major).</summary>
