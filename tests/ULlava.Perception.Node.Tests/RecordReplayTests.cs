@@ -93,6 +93,53 @@ public sealed class RecordReplayTests : IDisposable
     }
 
     /// <summary>A file source that calls back after each frame it hands over, to send live commands at known points.</summary>
+    [Fact]
+    public async Task StoppingARecordingByCommandKeepsEveryFrameTheModelTookBeforeIt()
+    {
+        // Large PNG frames and no instruction: the model thread hands frames to the recorder's encoder far faster
+        // than PNG encodes them, so frames are still queued for the encoder when the stop arrives.
+        string clip = Path.Combine(dir, "big.mp4");
+        using (var writer = new VideoWriter(clip, FourCC.FromString("mp4v"), 10, new Size(1280, 720)))
+        using (var frame = new Mat(720, 1280, MatType.CV_8UC3))
+        {
+            var noise = new Mat(720, 1280, MatType.CV_8UC3);
+            for (int i = 0; i < 30; i++)
+            {
+                Cv2.Randu(noise, Scalar.All(0), Scalar.All(255)); // noise: PNG cannot compress it, so encoding is slow
+                noise.CopyTo(frame);
+                writer.Write(frame);
+            }
+            noise.Dispose();
+        }
+        using var engine = ULlavaEngine.Load(new ULlavaEngineOptions { ModelDir = Path.Combine(AppContext.BaseDirectory, "assets", "models", "ullava-tiny") });
+        string recording = Path.Combine(dir, "stopped.mcap");
+        var options = new NodeOptions
+        {
+            Sources = new[] { new SourceSpec("cam0", clip) },
+            Instructions = Array.Empty<StandingInstruction>(),
+            PublishEndpoint = "tcp://127.0.0.1:0",
+            CommandEndpoint = null,
+            PrintFrames = false,
+            Record = new RecordingSettings(recording),
+        };
+        PerceptionNode? node = null;
+        int sent = 0;
+        long processedBeforeStop = -1;
+        node = new PerceptionNode(options, engine, spec => new ThrottledSource(new VideoCaptureSource(spec.StreamId, spec.Uri), async () =>
+        {
+            if (++sent != 20) return;
+            processedBeforeStop = node!.FramesProcessed;
+            var stop = await new NodeCommandHandler(node).HandleAsync(new Command { RequestId = "stop", StopRecording = new StopRecording() }, CancellationToken.None);
+            Assert.True(stop.Ok, stop.Error?.Message);
+        }), TextWriter.Null);
+        Assert.Equal(0, await node.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(300)));
+
+        var frames = RecordingReader.Open(recording).ReadEvents().OfType<RecordedFrame>().Select(f => (long)f.Header.Sequence).ToList();
+        Assert.True(processedBeforeStop > 0);
+        Assert.True(frames.Count >= processedBeforeStop, $"{frames.Count} frames recorded, {processedBeforeStop} processed before the stop");
+        Assert.Equal(Enumerable.Range(0, frames.Count).Select(i => (long)i), frames); // in order, none missing
+    }
+
     private sealed class ThrottledSource(VideoCaptureSource inner, Func<Task> afterFrame) : Core.Frames.IFrameSource
     {
         public string StreamId => inner.StreamId;

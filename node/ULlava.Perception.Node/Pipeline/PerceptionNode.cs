@@ -45,8 +45,9 @@ public sealed class PerceptionNode
     private volatile SessionRecorder? recorder;
     private RecordingSettings? recordingSettings;
     private readonly List<Command> commandsBeforeNextFrame = new(); // model thread only
-    private readonly Channel<(Frame Frame, SessionRecorder Recorder, RecordingSettings Settings)> framesToEncode =
-        Channel.CreateBounded<(Frame, SessionRecorder, RecordingSettings)>(new BoundedChannelOptions(32) { SingleReader = true, SingleWriter = true });
+    // Frames on their way to the recorder's encoder; a flush marker (Frame null) completes once everything before it is written.
+    private readonly Channel<(Frame? Frame, SessionRecorder? Recorder, RecordingSettings? Settings, TaskCompletionSource? Flushed)> framesToEncode =
+        Channel.CreateBounded<(Frame?, SessionRecorder?, RecordingSettings?, TaskCompletionSource?)>(new BoundedChannelOptions(32) { SingleReader = true });
     private long framesProcessed;
     private volatile bool paused;
     private CancellationToken stopping; // set once by RunAsync before the model thread starts
@@ -217,6 +218,7 @@ public sealed class PerceptionNode
 
     public RecordingStatus StopRecording()
     {
+        FlushRecordedFrames();
         lock (recorderGate)
         {
             if (recorder is null) throw new InvalidOperationException("not recording");
@@ -349,13 +351,35 @@ public sealed class PerceptionNode
         commandsBeforeNextFrame.Clear();
         // PNG costs ~20 ms at 640x480: the encoder thread does it. Nothing is dropped (a replay needs every frame);
         // the model thread only waits if encoding falls 32 frames behind. Order in the file is by log time.
-        if (!framesToEncode.Writer.TryWrite((frame, r, settings))) framesToEncode.Writer.WriteAsync((frame, r, settings)).AsTask().GetAwaiter().GetResult();
+        if (!framesToEncode.Writer.TryWrite((frame, r, settings, null))) framesToEncode.Writer.WriteAsync((frame, r, settings, null)).AsTask().GetAwaiter().GetResult();
     }
 
     private async Task EncodeRecordedFramesAsync()
     {
-        await foreach (var (frame, target, settings) in framesToEncode.Reader.ReadAllAsync().ConfigureAwait(false))
-            target.RecordFrame(ResultBuilder.Header(frame.Stamp), settings.ImageFormat, Capture.FrameImageCodec.Encode(frame, settings.ImageFormat, settings.JpegQuality));
+        await foreach (var (frame, target, settings, flushed) in framesToEncode.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            if (frame is not null && target is not null && settings is not null)
+                target.RecordFrame(ResultBuilder.Header(frame.Stamp), settings.ImageFormat, Capture.FrameImageCodec.Encode(frame, settings.ImageFormat, settings.JpegQuality));
+            flushed?.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Waits until every frame handed to the encoder so far is in its recording, so a stop by command loses none.
+    /// (At the node's end the encoder is drained before the recorder stops, and the channel is closed: nothing to wait for.)
+    /// </summary>
+    private void FlushRecordedFrames()
+    {
+        var flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            framesToEncode.Writer.WriteAsync((null, null, null, flushed)).AsTask().GetAwaiter().GetResult();
+        }
+        catch (ChannelClosedException)
+        {
+            return;
+        }
+        flushed.Task.GetAwaiter().GetResult();
     }
 
     private void RunPendingWork()
