@@ -212,19 +212,10 @@ public sealed class PerceptionNodeTests : IDisposable
             PublishEndpoint = "tcp://127.0.0.1:0",
             CommandEndpoint = "tcp://127.0.0.1:0",
         };
-        var node = new PerceptionNode(options, Engine.Value, spec => new VideoCaptureSource(spec.StreamId, spec.Uri), TextWriter.Null);
-        var errors = new StringWriter();
-        var stderr = Console.Error;
-        Console.SetError(errors);
-        try
-        {
-            Assert.Equal(1, await node.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60)));
-        }
-        finally
-        {
-            Console.SetError(stderr);
-        }
-        Assert.Contains("nope.mp4", errors.ToString());
+        var log = new LogLines();
+        var node = new PerceptionNode(options, Engine.Value, spec => new VideoCaptureSource(spec.StreamId, spec.Uri), TextWriter.Null, log);
+        Assert.Equal(1, await node.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains(log.Lines, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Error && l.Text.Contains("nope.mp4", StringComparison.Ordinal));
         Assert.Equal(0, node.FramesProcessed);
     }
 
@@ -250,5 +241,20 @@ public sealed class PerceptionNodeTests : IDisposable
         Assert.Equal(new[] { 0, 5 }, dueRate);
         var onlyCam1 = new StandingInstruction("c", new InstructionRequest("x"), streamIds: new[] { "cam1" });
         Assert.False(onlyCam1.IsDue(new Core.Frames.FrameStamp("cam0", 0, 0)));
+    }
+
+    /// <summary>The node's log lines, kept for assertions.</summary>
+    private sealed class LogLines : Microsoft.Extensions.Logging.ILogger
+    {
+        public List<(Microsoft.Extensions.Logging.LogLevel Level, string Text)> Lines { get; } = new();
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (Lines) Lines.Add((logLevel, formatter(state, exception)));
+        }
     }
 }
