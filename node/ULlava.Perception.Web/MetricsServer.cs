@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using ULlava.Perception.Node.Pipeline;
 
 namespace ULlava.Perception.Web;
@@ -16,19 +18,22 @@ public sealed class MetricsServer : IHostedService, IAsyncDisposable
 
     private readonly string url;
     private readonly ListenUrl listen;
+    private readonly ILogger logger;
     private WebApplication? app;
 
+    /// <param name="logger">Gets one line with the bound URL.</param>
     /// <exception cref="ArgumentException">The URL is not http://IP-or-localhost:PORT/PATH (the message names <see cref="Setting"/>).</exception>
-    public MetricsServer(PerceptionNode node, string url = DefaultUrl)
+    public MetricsServer(PerceptionNode node, string url = DefaultUrl, ILogger? logger = null)
     {
         this.url = url;
+        this.logger = logger ?? NullLogger.Instance;
         listen = ListenUrl.Parse(url, Setting, "/metrics");
         Metrics = new NodeMetrics(node);
     }
 
     public NodeMetrics Metrics { get; }
 
-    /// <summary>The bound URL once started (port 0 resolved), else null.</summary>
+    /// <summary>The bound URL while started (port 0 resolved), else null.</summary>
     public string? Url { get; private set; }
 
     /// <summary>Binds and starts serving; returns the bound URL. A port in use fails here, naming <see cref="Setting"/>.</summary>
@@ -44,6 +49,7 @@ public sealed class MetricsServer : IHostedService, IAsyncDisposable
                 await Metrics.Registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
             });
         }, cancellation).ConfigureAwait(false);
+        logger.LogInformation("metrics on {Url}", Url);
         return Url;
     }
 
@@ -53,6 +59,7 @@ public sealed class MetricsServer : IHostedService, IAsyncDisposable
     {
         var running = Interlocked.Exchange(ref app, null);
         if (running is null) return;
+        Url = null;
         await running.StopAsync(cancellation).ConfigureAwait(false);
         await running.DisposeAsync().ConfigureAwait(false);
     }

@@ -6,6 +6,8 @@ using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using ULlava.Perception.Node.Pipeline;
 
 namespace ULlava.Perception.Web;
@@ -34,17 +36,21 @@ public sealed class PreviewServer : IHostedService, IAsyncDisposable
     // Capacity 1, extra writes dropped: "there is something new" without a queue, and TryWrite never blocks.
     private readonly Channel<bool> wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource stopping = new();
+    private readonly ILogger logger;
     private ProcessedFrame? pending;
     private WebApplication? app;
     private Thread? renderer;
     private int clients;
     private long framesEncoded;
     private long partsWritten;
+    private int disposed;
 
+    /// <param name="logger">Gets one line with the bound URL, and one per frame the preview cannot draw.</param>
     /// <exception cref="ArgumentException">The URL is not http://IP-or-localhost:PORT/PATH (the message names <see cref="Setting"/>).</exception>
-    public PreviewServer(PerceptionNode node, string url = DefaultUrl, PreviewOptions? options = null)
+    public PreviewServer(PerceptionNode node, string url = DefaultUrl, PreviewOptions? options = null, ILogger? logger = null)
     {
         this.node = node;
+        this.logger = logger ?? NullLogger.Instance;
         this.url = url;
         this.options = options ?? new PreviewOptions();
         this.options.Validate();
@@ -52,7 +58,7 @@ public sealed class PreviewServer : IHostedService, IAsyncDisposable
         if (!listen.Path.EndsWith('/')) listen = listen with { Path = listen.Path + "/" };
     }
 
-    /// <summary>The page's URL once started (port 0 resolved), else null; the stream is <see cref="StreamUrl"/>.</summary>
+    /// <summary>The page's URL while started (port 0 resolved), else null; the stream is <see cref="StreamUrl"/>.</summary>
     public string? Url { get; private set; }
 
     public string? StreamUrl => Url is null ? null : Url + "stream.mjpg";
@@ -72,7 +78,7 @@ public sealed class PreviewServer : IHostedService, IAsyncDisposable
     public async Task<string> StartAsync(CancellationToken cancellation)
     {
         if (app is not null) throw new InvalidOperationException($"{Setting}: already started on {Url}");
-        ObjectDisposedException.ThrowIf(stopping.IsCancellationRequested, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) == 1 || stopping.IsCancellationRequested, this);
         (app, Url) = await LoopbackWebHost.StartAsync(listen, Setting, url, web =>
         {
             web.MapGet(listen.Path, Page);
@@ -81,6 +87,7 @@ public sealed class PreviewServer : IHostedService, IAsyncDisposable
         node.FrameProcessed += OnFrameProcessed;
         renderer = new Thread(RenderLoop) { Name = "preview", IsBackground = true };
         renderer.Start();
+        logger.LogInformation("preview on {Url}", Url);
         return Url;
     }
 
@@ -121,6 +128,7 @@ public sealed class PreviewServer : IHostedService, IAsyncDisposable
                 {
                     // One frame the preview cannot draw (a malformed mask) is skipped; the preview and the node go on.
                     LastError = $"frame {frame.Frame.Stamp.StreamId} #{frame.Frame.Stamp.Sequence}: {e.Message}";
+                    logger.LogWarning("preview skipped {Error}", LastError);
                 }
             }
         }
@@ -157,6 +165,7 @@ public sealed class PreviewServer : IHostedService, IAsyncDisposable
         try
         {
             await response.StartAsync(token).ConfigureAwait(false);
+            await response.Body.FlushAsync(token).ConfigureAwait(false); // headers now, not with the first frame (the node may be idle)
             long seen = 0;
             while (!token.IsCancellationRequested)
             {
@@ -193,6 +202,7 @@ public sealed class PreviewServer : IHostedService, IAsyncDisposable
     {
         var running = Interlocked.Exchange(ref app, null);
         if (running is null) return;
+        Url = null;
         node.FrameProcessed -= OnFrameProcessed;
         await stopping.CancelAsync().ConfigureAwait(false); // ends the streams, so Kestrel's stop need not wait for them
         renderer?.Join();
@@ -200,10 +210,12 @@ public sealed class PreviewServer : IHostedService, IAsyncDisposable
         await running.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Stops and releases; safe to call more than once (a host disposes a service registered twice twice).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1) return;
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
-        stopping.Cancel();
+        await stopping.CancelAsync().ConfigureAwait(false);
         stopping.Dispose();
     }
 }
