@@ -1,10 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
+using Xunit.Abstractions;
 
 namespace ULlava.Perception.Web.Tests;
 
 /// <summary>The Prometheus endpoint over real HTTP, on a real node running the fixture model on the sample video.</summary>
-public sealed class MetricsServerTests
+public sealed class MetricsServerTests(ITestOutputHelper log)
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
@@ -83,6 +84,8 @@ public sealed class MetricsServerTests
             new Core.Inference.InstructionRequest("Describe the image.", Core.Inference.InstructionKind.Caption)));
         await running.WaitForAsync(() => running.Node.FramesProcessed >= processed + 2, "two more frames");
         var later = await ScrapeAsync(url);
+        foreach (var sample in later.Samples.Where(s => s.Name.StartsWith("ullava_", StringComparison.Ordinal) && !s.Name.Contains("_bucket", StringComparison.Ordinal)))
+            log.WriteLine($"{sample.Name}{{{string.Join(",", sample.Labels.Select(l => $"{l.Key}={l.Value}"))}}} {sample.Value}");
         Assert.True(later.Value("ullava_frames_processed_total") > processed);
         Assert.True(later.Value("ullava_source_frames_in_total", "stream=cam0") > after.Value("ullava_source_frames_in_total", "stream=cam0"));
         Assert.True(later.Value("ullava_frame_latency_seconds_count") > observed);
