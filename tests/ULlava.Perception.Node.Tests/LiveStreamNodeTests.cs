@@ -42,6 +42,7 @@ public sealed class LiveStreamNodeTests
             server = await RtspTestServer.StartAsync(port, fps: 10, width: 160, height: 120);
             await WaitFor(() => node.FramesProcessed >= before + 3, "frames after the server came back");
             Assert.True(source!.ReconnectCount >= 1);
+            Assert.Equal((ulong)source.ReconnectCount, node.BuildStatus().Sources.Single().Reconnects); // the status (and metrics) carry it
             Assert.False(run.IsCompleted);
         }
         finally

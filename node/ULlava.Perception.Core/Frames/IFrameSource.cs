@@ -13,6 +13,9 @@ public interface IFrameSource : IAsyncDisposable
     /// <summary>The last error the source met (open failure, stream end), or null.</summary>
     string? LastError { get; }
 
+    /// <summary>Reconnect attempts since <see cref="RunAsync"/> began (sources that never reconnect: 0).</summary>
+    int ReconnectCount => 0;
+
     /// <summary>True for cameras and network streams: the newest frame matters, older ones may be dropped.</summary>
     bool IsLive { get; }
 

@@ -69,6 +69,12 @@ public sealed class PerceptionNode
     /// <summary>Every message as it is published (on the publishing thread): replay compares results with it.</summary>
     public event Action<string, IMessage>? Published;
 
+    /// <summary>
+    /// Every processed frame with its results and latency, raised on the model thread right after the frame: handlers
+    /// must only take the reference (the preview, the metrics), never work or block there, and must not throw.
+    /// </summary>
+    public event Action<ProcessedFrame>? FrameProcessed;
+
     /// <summary>The standing instructions; commands change them while the node runs.</summary>
     public InstructionRegistry Instructions { get; }
 
@@ -86,6 +92,9 @@ public sealed class PerceptionNode
         get => paused;
         set => paused = value;
     }
+
+    /// <summary>The engine's description (model, checkpoint hash, device, dtype).</summary>
+    public string ModelDescription => engine.Description;
 
     public IReadOnlyCollection<string> StreamIds => options.Sources.Select(s => s.StreamId).ToList();
 
@@ -417,6 +426,7 @@ public sealed class PerceptionNode
             if (recentLatencies.Count > 200) recentLatencies.RemoveAt(0);
         }
         if (options.PrintFrames) output.WriteLine(FrameReport.Line(ResultBuilder.Header(frame.Stamp), results, frameMs));
+        FrameProcessed?.Invoke(new ProcessedFrame(frame, results, frameMs));
     }
 
     private InstructionResult RunInstruction(StreamPipe pipe, Frame frame, IEncodedFrame encoded, StandingInstruction instruction, long started)
@@ -567,6 +577,8 @@ public sealed class PerceptionNode
             {
                 WorkingSetBytes = (ulong)Environment.WorkingSet,
                 ManagedBytes = (ulong)GC.GetTotalMemory(false),
+                // GpuAllocatedBytes stays 0: TorchSharp 0.107's torch.cuda has no memory query (is_available,
+                // device_count, synchronize and manual_seed only).
             },
         };
         foreach (var pipe in pipes.ToList())
@@ -580,6 +592,7 @@ public sealed class PerceptionNode
                 FpsSampled = pipe.SampledRate.PerSecond,
                 FramesIn = (ulong)pipe.FramesIn,
                 FramesDropped = (ulong)pipe.Channel.Dropped,
+                Reconnects = (ulong)pipe.Source.ReconnectCount,
                 LastError = pipe.Source.LastError ?? "",
                 Width = (uint)pipe.Width,
                 Height = (uint)pipe.Height,
