@@ -13,8 +13,9 @@ CLI_DLL="$ROOT/tools/ULlava.Cli/bin/$CONFIGURATION/net10.0/ullava.dll"
 # Debian packages the node needs at run time: OpenCV's native library links GTK; ffmpeg reads network streams.
 RUNTIME_PACKAGES=(libgtk-3-0 ffmpeg)
 # ...and what the tests add: a real Python subscriber (zmq, protobuf, protoc), a real RTSP server
-# (GStreamer's, driven by Debian's python3-gi; x264 from plugins-ugly), systemd-analyze for the unit file.
-TEST_PACKAGES=(python3 python3-zmq python3-protobuf protobuf-compiler systemd
+# (GStreamer's, driven by Debian's python3-gi; x264 from plugins-ugly), systemd-analyze for the unit file,
+# headless Chromium for the preview page.
+TEST_PACKAGES=(python3 python3-zmq python3-protobuf protobuf-compiler systemd chromium
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-rtsp-server-1.0
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly)
 

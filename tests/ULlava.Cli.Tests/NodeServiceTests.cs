@@ -36,7 +36,7 @@ public sealed class NodeServiceTests : IDisposable
     {
         string config = Path.Combine(dir, "node.yaml");
         string recording = Path.Combine(dir, "run.mcap");
-        File.WriteAllText(config, $"loop: true\nquiet: true\npub: tcp://127.0.0.1:0\ncmd: none\nrecord: {recording}\nrecord-format: jpeg\n");
+        File.WriteAllText(config, $"loop: true\nquiet: true\npub: tcp://127.0.0.1:0\ncmd: none\nrecord: {recording}\nrecord-format: jpeg\nmetrics: http://127.0.0.1:0/metrics\n");
         var node = Start(["node", "--config", config], new Dictionary<string, string> { ["ULLAVA_NODE_ID"] = "service-test" });
         var log = new System.Text.StringBuilder();
         node.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
@@ -51,6 +51,13 @@ public sealed class NodeServiceTests : IDisposable
                 Assert.True(DateTime.UtcNow < deadline, $"no recorded frames after 120 s:\n{log}");
                 await Task.Delay(200);
             }
+            // The metrics endpoint the settings file turned on answers while the node runs.
+            string logged;
+            lock (log) logged = log.ToString();
+            var metricsUrl = System.Text.RegularExpressions.Regex.Match(logged, @"metrics on (http://127\.0\.0\.1:\d+/metrics)").Groups[1].Value;
+            Assert.NotEqual("", metricsUrl);
+            using (var http = new HttpClient())
+                Assert.Contains("ullava_frames_processed_total", await http.GetStringAsync(metricsUrl));
             var signalled = Stopwatch.StartNew();
             Posix.Signal(node.Id, Posix.SigTerm);
             bool exited = node.WaitForExit(2000);

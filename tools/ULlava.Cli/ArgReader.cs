@@ -74,6 +74,41 @@ public sealed class ArgReader
         return null;
     }
 
+    /// <summary>
+    /// An option that is a switch with an optional value (`--metrics` or `--metrics URL`): null when off,
+    /// <paramref name="whenBare"/> when given without a value (or as true in a layer), else the value.
+    /// </summary>
+    public string? SwitchOrValue(string name, string whenBare)
+    {
+        read.Add(name);
+        int i = args.IndexOf(name);
+        if (i >= 0)
+        {
+            used.Add(i);
+            origins[name] = name;
+            if (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+            {
+                used.Add(i + 1);
+                return args[i + 1];
+            }
+            return whenBare;
+        }
+        foreach (var layer in layers)
+        {
+            if (layer.Values(name) is not { } values) continue;
+            string where = layer.Describe(name);
+            if (values.Count != 1) throw new UsageException($"{where}: expected one value, got {values.Count}");
+            origins[name] = where;
+            return values[0].Trim().ToLowerInvariant() switch
+            {
+                "true" or "1" or "yes" or "on" => whenBare,
+                "false" or "0" or "no" or "off" or "" => null,
+                _ => values[0],
+            };
+        }
+        return null;
+    }
+
     /// <summary>Every value of a repeatable option, in order: the command line's if it gives any, else the first layer's that does.</summary>
     public List<string> All(string name)
     {

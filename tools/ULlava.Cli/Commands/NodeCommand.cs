@@ -11,6 +11,7 @@ using ULlava.Perception.Node.Pipeline;
 using ULlava.Perception.Transport;
 using ULlava.Perception.Calibration;
 using ULlava.Perception.Node.Results;
+using ULlava.Perception.Web;
 
 namespace ULlava.Cli.Commands;
 
@@ -25,6 +26,7 @@ public static class NodeCommand
         "[--record FILE.mcap [--record-format png|jpeg] [--record-quality Q] [--record-max-mb N] [--record-max-minutes N]]\n" +
         "       [--curve-public FILE --curve-secret FILE [--allow-clients DIR|FILE] [--encrypt-results]]\n" +
         "       [--config FILE.yaml] [--node-id ID] [--log-level trace|debug|information|warning|error] [--log-format text|json] [--check]\n" +
+        "       [--metrics [URL]] [--preview [URL]]\n" +
         "       (every option can also come from ULLAVA_<OPTION> or the --config file; the command line wins, then the environment)";
 
     public const string DefaultSegmentation = "Please segment and locate the red circle in this image.";
@@ -64,6 +66,8 @@ public static class NodeCommand
         string? nodeId = args.Optional("--node-id");
         var logging = NodeLogging.Read(args);
         bool checkOnly = args.Has("--check");
+        string? metricsUrl = args.SwitchOrValue(MetricsServer.Setting, MetricsServer.DefaultUrl);
+        string? previewUrl = args.SwitchOrValue(PreviewServer.Setting, PreviewServer.DefaultUrl);
         args.EnsureAllUsed();
         options = options with { EveryNFrames = everyN, NodeId = nodeId ?? options.NodeId };
         options.Validate();
@@ -85,6 +89,19 @@ public static class NodeCommand
         var streamOptions = new FfmpegStreamOptions { StallTimeout = TimeSpan.FromSeconds(stallSeconds) };
         builder.Services.AddSingleton(services => new PerceptionNode(options, engine!, spec => SourceFactory.Create(spec.StreamId, spec.Uri, options.Loop, streamOptions),
                                                                      Console.Out, services.GetRequiredService<ILogger<PerceptionNode>>()));
+        // The HTTP endpoints start before the node, so a port in use stops the start before any frame is taken.
+        if (metricsUrl is not null)
+        {
+            builder.Services.AddSingleton(services => new MetricsServer(services.GetRequiredService<PerceptionNode>(), metricsUrl,
+                                                                        services.GetRequiredService<ILoggerFactory>().CreateLogger("ullava.metrics")));
+            builder.Services.AddHostedService(services => services.GetRequiredService<MetricsServer>());
+        }
+        if (previewUrl is not null)
+        {
+            builder.Services.AddSingleton(services => new PreviewServer(services.GetRequiredService<PerceptionNode>(), previewUrl,
+                                                                        logger: services.GetRequiredService<ILoggerFactory>().CreateLogger("ullava.preview")));
+            builder.Services.AddHostedService(services => services.GetRequiredService<PreviewServer>());
+        }
         builder.Services.AddSingleton<PerceptionNodeService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<PerceptionNodeService>());
         using var host = builder.Build();
