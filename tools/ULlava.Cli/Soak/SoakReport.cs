@@ -43,8 +43,16 @@ public sealed class SoakReport
             : "";
         output.WriteLine($"frames: {Frames} with results, {Latencies.Count} results{status}");
         var (afterWarmup, final, growth) = SoakCriteria.Memory(Memory, Seconds);
-        output.WriteLine(string.Create(o, $"memory (VmRSS, median of {SoakCriteria.MemoryWindowSeconds(Seconds):F0} s windows): at start {(Memory.Count > 0 ? Memory[0].Bytes / 1e6 : double.NaN):F1} MB, " +
-            $"after warm-up ({SoakCriteria.WarmupSeconds(Seconds):F0} s) {afterWarmup / 1e6:F1} MB, final {final / 1e6:F1} MB, growth {growth * 100:+0.00;-0.00} % (limit {SoakCriteria.MaxMemoryGrowth * 100:F0} %)"));
+        output.WriteLine("memory (VmRSS once a second), floor (10th percentile) / median / peak MB per third:");
+        for (int third = 0; third < 3; third++)
+        {
+            string name = third == 0 ? "warm-up" : third == 1 ? "second" : "last";
+            string figures = SoakCriteria.MemoryOfThird(Memory, Seconds, third) is { } m
+                ? string.Create(o, $"{m.Floor / 1e6:F1} / {m.Median / 1e6:F1} / {m.Peak / 1e6:F1}")
+                : "no samples";
+            output.WriteLine(string.Create(o, $"  {name,-8} {Seconds * third / 3,5:F0}-{Seconds * (third + 1) / 3,-5:F0} s  {figures}"));
+        }
+        output.WriteLine(string.Create(o, $"memory: floor after warm-up {afterWarmup / 1e6:F1} MB, final {final / 1e6:F1} MB, growth {growth * 100:+0.00;-0.00} % (limit {SoakCriteria.MaxMemoryGrowth * 100:F0} %)"));
         int sliceCount = Seconds >= 300 ? 10 : 6;
         output.WriteLine("latency (frame capture to result received), median / p95 ms (results):");
         foreach (var slice in SoakCriteria.Slices(Latencies, Seconds, sliceCount))
