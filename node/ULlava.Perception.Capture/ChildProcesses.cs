@@ -11,9 +11,10 @@ namespace ULlava.Perception.Capture;
 ///   along. Linux sends that signal when the *thread* that forked the child exits, so every start happens on one
 ///   dedicated thread that lives as long as the process (thread-pool threads come and go);
 /// - the live ones are killed on a normal exit (ProcessExit, which SIGTERM also runs).
-/// setsid and setpriv (util-linux) exec in place, so the pid we keep is ffmpeg's own.
+/// setsid and setpriv (util-linux) exec in place, so the pid we keep is ffmpeg's own. `ullava soak` starts its
+/// RTSP server and node the same way.
 /// </summary>
-internal static class ChildProcesses
+public static class ChildProcesses
 {
     private const string SetsidPath = "/usr/bin/setsid";
     private const string SetprivPath = "/usr/bin/setpriv";

@@ -35,7 +35,11 @@ public sealed class ResultPublisher : IDisposable
 
     public long Published => Interlocked.Read(ref published);
 
-    /// <summary>Messages not delivered: the queue was full, or a subscriber's high-water mark was reached.</summary>
+    /// <summary>
+    /// Messages never handed to ZeroMQ: the queue was full or the socket refused the send. A subscriber that stops
+    /// reading loses messages at its own high-water mark inside ZeroMQ's PUB, which drops them silently (the send
+    /// succeeds for the others), so those are not counted here (the slow-subscriber node test shows both).
+    /// </summary>
     public long Dropped => Interlocked.Read(ref dropped);
 
     /// <summary>Queues a message; never blocks (a full queue drops and counts it).</summary>

@@ -11,6 +11,8 @@ var commands = new (string Name, string Usage, string Summary, Func<ArgReader, i
     ("cmd", CmdCommand.Usage, "send a command to a running node, print the reply", CmdCommand.Run),
     ("keygen", KeygenCommand.Usage, "make a CURVE key pair for the node or a client", KeygenCommand.Run),
     ("calibrate", CalibrateCommand.Usage, "calibrate a camera from chessboard/ChArUco images or a video; writes ROS camera_info", CalibrateCommand.Run),
+    ("proxy", ProxyCommand.Usage, "one endpoint for several nodes: forwards their messages, and subscriptions back (XSUB/XPUB)", ProxyCommand.Run),
+    ("soak", SoakCommand.Usage, "run the node on a live RTSP stream for a while; check memory, latency, clean stop (exit 1 on a failure)", SoakCommand.Run),
     ("replay", ReplayCommand.Usage, "feed a recording back through the node and compare the results with the recorded ones", ReplayCommand.Run),
     ("train", TrainingCommands.TrainUsage, "train a u-LLaVA on synthetic scenes (checkpoints in the u-LLaVA layout, resumable)", TrainingCommands.Train),
     ("eval", TrainingCommands.EvalUsage, "score a checkpoint on held-out synthetic scenes (exit 1 below the targets)", TrainingCommands.Eval),

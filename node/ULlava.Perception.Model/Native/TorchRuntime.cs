@@ -57,12 +57,20 @@ public static class TorchRuntime
             }
             catch (Exception e)
             {
-                throw new InvalidOperationException(CudaUnavailable(e.Message), e);
+                throw new InvalidOperationException(CudaUnavailable(FirstSentence(e.Message)), e);
             }
             if (!torch.cuda.is_available()) throw new InvalidOperationException(CudaUnavailable("torch.cuda.is_available() is false"));
             return torch.device(name);
         }
         throw new ArgumentException($"device '{device}': expected cpu, cuda or cuda:N");
+    }
+
+    /// <summary>TorchSharp's message without its empty "Trace from LoadNativeBackend:" tail (one clear line for the user).</summary>
+    private static string FirstSentence(string message)
+    {
+        string line = message.Split('\n')[0].Trim();
+        int trace = line.IndexOf(" Trace from", StringComparison.Ordinal);
+        return trace > 0 ? line[..trace] : line;
     }
 
     private static string CudaUnavailable(string why) =>

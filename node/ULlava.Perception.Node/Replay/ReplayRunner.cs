@@ -23,9 +23,14 @@ public static class ReplayRunner
         var metadata = reader.ReadMetadata().Select(m => m.Metadata).FirstOrDefault(m => m.Name == ReplayMetadata.InstructionsName);
         var recorded = new Dictionary<string, InstructionResult>();
         var streams = new List<string>();
+        var readableFrames = new HashSet<(string Stream, ulong Sequence)>();
         foreach (var e in reader.ReadEvents())
         {
-            if (e is RecordedFrame f && !streams.Contains(f.Header.StreamId)) streams.Add(f.Header.StreamId);
+            if (e is RecordedFrame f)
+            {
+                if (!streams.Contains(f.Header.StreamId)) streams.Add(f.Header.StreamId);
+                readableFrames.Add((f.Header.StreamId, f.Header.Sequence));
+            }
             if (e is RecordedPublication p && p.Topic.EndsWith("/results", StringComparison.Ordinal))
             {
                 var r = InstructionResult.Parser.ParseFrom(p.Payload);
@@ -63,10 +68,16 @@ public static class ReplayRunner
         };
         await node.RunAsync(cancellation).ConfigureAwait(false);
 
-        int compared = 0, differences = 0;
+        int compared = 0, differences = 0, withoutFrame = 0;
         string? first = null;
         foreach (var (key, expected) in recorded.OrderBy(kv => kv.Value.Header.CaptureTimeUnixNs))
         {
+            if (!readableFrames.Contains((expected.Header.StreamId, expected.Header.Sequence)))
+            {
+                // A damaged or cut recording: the result survived, its frame did not, so there is nothing to replay.
+                withoutFrame++;
+                continue;
+            }
             compared++;
             string? difference = replayed.TryGetValue(key, out var actual) ? Compare(expected, actual) : "no result in the replay";
             if (difference is null) continue;
@@ -74,7 +85,7 @@ public static class ReplayRunner
             first ??= $"{key}: {difference}";
         }
         var problems = reader.Problems.Select(p => $"{Path.GetFileName(p.File)}: {p.Problem.Kind} at byte {p.Problem.Offset} ({p.Problem.Detail})").ToList();
-        return new ReplayReport(sources.Sum(s => (int)s.FramesSent), sources.Sum(s => (int)s.CommandsIssued), compared, differences, first, problems);
+        return new ReplayReport(sources.Sum(s => (int)s.FramesSent), sources.Sum(s => (int)s.CommandsIssued), compared, differences, first, problems, withoutFrame);
     }
 
     private static string Key(InstructionResult r) => $"{r.Header.StreamId} #{r.Header.Sequence} {r.InstructionId}";

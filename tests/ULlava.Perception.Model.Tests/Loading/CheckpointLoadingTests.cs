@@ -108,6 +108,58 @@ public sealed class CheckpointLoadingTests : IDisposable
         Assert.Contains("cannot read", e.Message);
     }
 
+    /// <summary>The fixture's model.safetensors with one tensor's header entry changed (the data bytes as they are).</summary>
+    private string WithHeaderEdit(string tensor, Action<System.Text.Json.Nodes.JsonObject> edit)
+    {
+        string folder = FolderWithoutWeights();
+        var bytes = File.ReadAllBytes(Path.Combine(Fixtures.TinyCheckpoint, "model.safetensors"));
+        int headerLength = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        var header = System.Text.Json.Nodes.JsonNode.Parse(bytes.AsSpan(8, headerLength))!.AsObject();
+        edit(header[tensor]!.AsObject());
+        var newHeader = System.Text.Encoding.UTF8.GetBytes(header.ToJsonString());
+        using var output = File.Create(Path.Combine(folder, "model.safetensors"));
+        Span<byte> prefix = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)newHeader.Length);
+        output.Write(prefix);
+        output.Write(newHeader);
+        output.Write(bytes.AsSpan(8 + headerLength));
+        return folder;
+    }
+
+    // Wrong dtypes: an integer tensor where weights belong is refused above (StateDictCopy); a header whose dtype
+    // does not match the bytes, or is no dtype at all, is refused by the safetensors reader, named.
+
+    [Fact]
+    public void AHeaderDtypeThatDoesNotMatchTheBytesIsNamed()
+    {
+        // F16 declared over F32 bytes: the span holds twice the elements the dtype and shape say.
+        string folder = WithHeaderEdit("llm.model.norm.weight", t => t["dtype"] = "F16");
+        var e = Assert.Throws<InvalidDataException>(() => TinyEngine.Load(folder));
+        Assert.Contains("model.safetensors: cannot read the weights", e.Message);
+        Assert.Contains("llm.model.norm.weight - mismatched # of elements", e.Message);
+    }
+
+    [Fact]
+    public void AnUnknownHeaderDtypeIsNamed()
+    {
+        string folder = WithHeaderEdit("llm.model.norm.weight", t => t["dtype"] = "Q4_K");
+        var e = Assert.Throws<InvalidDataException>(() => TinyEngine.Load(folder));
+        Assert.Contains("model.safetensors: cannot read the weights", e.Message);
+        Assert.Contains("Unrecognized data type listed: Q4_K", e.Message);
+    }
+
+    [Fact]
+    public void AHalfPrecisionCheckpointLoadsIntoFloat32()
+    {
+        // A checkpoint stored in float16 is a right dtype: it is converted on load.
+        string folder = WithWeights(w =>
+        {
+            foreach (var key in w.Keys.ToList()) w[key] = w[key].is_floating_point() ? w[key].to(ScalarType.Float16) : w[key];
+        });
+        using var half = TinyEngine.Load(folder);
+        Assert.Equal(ScalarType.Float32, half.Model.DType);
+    }
+
     [Fact]
     public void AFolderWithoutWeightsNamesTheLayoutsLookedFor()
     {

@@ -27,6 +27,12 @@ public static class ReplayCommand
         };
         var report = ReplayRunner.RunAsync(path, engine, realtime, publish, quiet ? TextWriter.Null : Console.Out, cancel.Token).GetAwaiter().GetResult();
         foreach (var problem in report.Problems) Console.Error.WriteLine($"recording: {problem}");
+        if (report.Problems.Count > 0)
+        {
+            Console.Error.WriteLine($"recording: damaged ({report.Problems.Count} problem(s)); the readable part was replayed" +
+                                    (report.ResultsWithoutFrame > 0 ? $", {report.ResultsWithoutFrame} recorded results not compared (their frames are in the damaged part)" : "") +
+                                    (report.Differences > 0 ? "; commands in the damaged part are lost too, which can explain differences" : ""));
+        }
         Console.WriteLine($"replayed {report.FramesReplayed} frames and {report.CommandsReplayed} commands; compared {report.ResultsCompared} results: " +
                           (report.Differences == 0 ? "all equal to the recording" : $"{report.Differences} differ, first: {report.FirstDifference}"));
         return report.Differences == 0 ? 0 : 1;

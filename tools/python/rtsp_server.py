@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A real RTSP server for the capture tests: GStreamer's rtsp-server serving a moving videotestsrc as H.264.
+"""A real RTSP server for the capture tests and `ullava soak`: GStreamer's rtsp-server serving a moving videotestsrc as H.264.
 
 Run with Debian's /usr/bin/python3 (needs python3-gi, gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-ugly for
 x264enc). Prints "READY <url>" on stdout once the server is attached and listening.
