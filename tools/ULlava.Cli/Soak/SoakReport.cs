@@ -43,7 +43,7 @@ public sealed class SoakReport
             : "";
         output.WriteLine($"frames: {Frames} with results, {Latencies.Count} results{status}");
         var (afterWarmup, final, growth) = SoakCriteria.Memory(Memory, Seconds);
-        output.WriteLine("memory (VmRSS once a second), floor (10th percentile) / median / peak MB per third:");
+        output.WriteLine($"memory (VmRSS, {Memory.Count} samples), floor (5th percentile) / median / peak MB per third:");
         for (int third = 0; third < 3; third++)
         {
             string name = third == 0 ? "warm-up" : third == 1 ? "second" : "last";
