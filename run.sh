@@ -61,6 +61,14 @@ case "${1:-}" in
     # One test project at a time (-m:1): the capture tests time real streams and must not share the CPU with the model tests.
     exec dotnet test "$ROOT/ULlava.Perception.sln" -c "$CONFIGURATION" -nologo -m:1 "$@"
     ;;
+  soak)
+    # The soak serves its own RTSP stream: GStreamer's server, driven by Debian's python3-gi.
+    require_dotnet
+    install_packages "${RUNTIME_PACKAGES[@]}" python3 python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 \
+      gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
+    build_cli
+    exec dotnet "$CLI_DLL" "$@"
+    ;;
   setup)
     require_dotnet
     install_packages "${RUNTIME_PACKAGES[@]}"
