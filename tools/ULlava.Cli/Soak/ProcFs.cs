@@ -21,24 +21,28 @@ public static partial class ProcFs
     /// <summary>Sends a signal; false when the process is already gone.</summary>
     public static bool Signal(int pid, int signal) => Kill(pid, signal) == 0;
 
-    /// <summary>VmRSS of /proc/PID/status in bytes, or null when the process is gone.</summary>
-    public static long? ResidentBytes(int pid)
+    /// <summary>VmRSS and RssAnon of /proc/PID/status in bytes, or null when the process is gone (or a zombie).</summary>
+    public static (long Resident, long Anonymous)? Memory(int pid)
     {
         try
         {
+            long? resident = null, anonymous = null;
             foreach (string line in File.ReadLines($"/proc/{pid}/status"))
             {
-                if (!line.StartsWith("VmRSS:", StringComparison.Ordinal)) continue;
-                var parts = line["VmRSS:".Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                return long.Parse(parts[0], CultureInfo.InvariantCulture) * 1024;
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) resident = Kilobytes(line);
+                else if (line.StartsWith("RssAnon:", StringComparison.Ordinal)) anonymous = Kilobytes(line);
             }
-            return null; // a zombie has no VmRSS line
+            return resident is { } r && anonymous is { } a ? (r, a) : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
         }
     }
+
+    /// <summary>"Name:   12345 kB" in bytes.</summary>
+    private static long Kilobytes(string line) =>
+        long.Parse(line[(line.IndexOf(':') + 1)..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture) * 1024;
 
     /// <summary>/proc/PID/stat: (state, parent pid, start time, name), or null when the process is gone.</summary>
     private static (char State, int Parent, ulong Start, string Name)? Stat(int pid)

@@ -42,17 +42,19 @@ public sealed class SoakReport
             ? string.Create(o, $"; node status: {s.Sources[0].FramesIn} frames in, {s.Sources[0].FramesDropped} replaced by newer ones, fps in {s.Sources[0].FpsIn:F1}, out {s.FpsOut:F2}, publish drops {s.PublishDropped}")
             : "";
         output.WriteLine($"frames: {Frames} with results, {Latencies.Count} results{status}");
-        var (afterWarmup, final, growth) = SoakCriteria.Memory(Memory, Seconds);
-        output.WriteLine($"memory (VmRSS, {Memory.Count} samples), floor (5th percentile) / median / peak MB per third:");
+        output.WriteLine($"memory ({Memory.Count} samples), floor (5th percentile) / median / peak MB per third, VmRSS | RssAnon:");
         for (int third = 0; third < 3; third++)
         {
             string name = third == 0 ? "warm-up" : third == 1 ? "second" : "last";
-            string figures = SoakCriteria.MemoryOfThird(Memory, Seconds, third) is { } m
-                ? string.Create(o, $"{m.Floor / 1e6:F1} / {m.Median / 1e6:F1} / {m.Peak / 1e6:F1}")
+            string Figures(bool anonymous) => SoakCriteria.MemoryOfThird(Memory, Seconds, third, anonymous) is { } m
+                ? string.Create(o, $"{m.Floor / 1e6,6:F1} / {m.Median / 1e6,6:F1} / {m.Peak / 1e6,6:F1}")
                 : "no samples";
-            output.WriteLine(string.Create(o, $"  {name,-8} {Seconds * third / 3,5:F0}-{Seconds * (third + 1) / 3,-5:F0} s  {figures}"));
+            output.WriteLine(string.Create(o, $"  {name,-8} {Seconds * third / 3,5:F0}-{Seconds * (third + 1) / 3,-5:F0} s  {Figures(false)}  |  {Figures(true)}"));
         }
-        output.WriteLine(string.Create(o, $"memory: floor after warm-up {afterWarmup / 1e6:F1} MB, final {final / 1e6:F1} MB, growth {growth * 100:+0.00;-0.00} % (limit {SoakCriteria.MaxMemoryGrowth * 100:F0} %)"));
+        var (afterWarmup, final, growth) = SoakCriteria.Memory(Memory, Seconds);
+        var (anonAfterWarmup, anonFinal, anonGrowth) = SoakCriteria.Memory(Memory, Seconds, anonymous: true);
+        output.WriteLine(string.Create(o, $"memory: VmRSS floor after warm-up {afterWarmup / 1e6:F1} MB, final {final / 1e6:F1} MB, growth {growth * 100:+0.00;-0.00} % (limit {SoakCriteria.MaxMemoryGrowth * 100:F0} %); " +
+            $"RssAnon floor {anonAfterWarmup / 1e6:F1} -> {anonFinal / 1e6:F1} MB ({anonGrowth * 100:+0.00;-0.00} %)"));
         int sliceCount = Seconds >= 300 ? 10 : 6;
         output.WriteLine("latency (frame capture to result received), median / p95 ms (results):");
         foreach (var slice in SoakCriteria.Slices(Latencies, Seconds, sliceCount))

@@ -30,8 +30,8 @@ public sealed record SoakOptions
 /// <summary>
 /// The soak: GStreamer's RTSP server (rtsp_server.py, Debian's python3) serves a live stream; the node runs as a
 /// child process, the same `ullava` executable's `node` command with two standing instructions (a segmentation
-/// and an ask) publishing on a free loopback port; a subscriber here times every result; the node's VmRSS is
-/// sampled about twenty times a second. At the end the node gets SIGTERM and must exit 0 within 2 s, and no process it started
+/// and an ask) publishing on a free loopback port; a subscriber here times every result; the node's VmRSS and
+/// RssAnon are sampled about twenty times a second. At the end the node gets SIGTERM and must exit 0 within 2 s, and no process it started
 /// (ffmpeg) may be left; the RTSP server is stopped by its pid. See <see cref="SoakCriteria"/> for the rules.
 /// </summary>
 public static class SoakRunner
@@ -102,14 +102,14 @@ public static class SoakRunner
         var clock = Stopwatch.StartNew();
         int nextProgress = 60;
         double nextScan = 0;
-        // VmRSS about twenty times a second at uneven intervals: it swings by hundreds of MB within each frame (about
+        // VmRSS and RssAnon about twenty times a second at uneven intervals: it swings by hundreds of MB within each frame (about
         // a second here) and sits at its floor only briefly; a steady 1 Hz sampling can stay in step with the frames
         // and see only one phase of them.
         var jitter = new Random(1);
         while (clock.Elapsed.TotalSeconds < options.Seconds)
         {
             double at = clock.Elapsed.TotalSeconds;
-            if (ProcFs.ResidentBytes(node.Process.Id) is { } rss && !node.Process.HasExited) report.Memory.Add(new MemorySample(at, rss));
+            if (ProcFs.Memory(node.Process.Id) is { } memory && !node.Process.HasExited) report.Memory.Add(new MemorySample(at, memory.Resident, memory.Anonymous));
             if (at >= nextScan)
             {
                 foreach (var child in ProcFs.Descendants(node.Process.Id))
@@ -123,7 +123,7 @@ public static class SoakRunner
             }
             if (at >= nextProgress)
             {
-                log.WriteLine($"soak: {at:F0} s, {results.Count} results, VmRSS {report.Memory[^1].Bytes / 1e6:F1} MB");
+                log.WriteLine($"soak: {at:F0} s, {results.Count} results, VmRSS {report.Memory[^1].Bytes / 1e6:F1} MB, RssAnon {report.Memory[^1].AnonymousBytes / 1e6:F1} MB");
                 nextProgress += 60;
             }
             if (cancellation.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(30 + jitter.Next(40))))
