@@ -42,10 +42,18 @@ public sealed class ResultPublisher : IDisposable
     /// </summary>
     public long Dropped => Interlocked.Read(ref dropped);
 
-    /// <summary>Queues a message; never blocks (a full queue drops and counts it).</summary>
+    /// <summary>Queues a message; never blocks or throws (a full queue, or a publisher already disposed, drops and counts it).</summary>
     public void Publish(string topic, IMessage message)
     {
-        if (queue.IsAddingCompleted || !queue.TryAdd((topic, message.ToByteArray()))) Interlocked.Increment(ref dropped);
+        try
+        {
+            if (queue.TryAdd((topic, message.ToByteArray()))) return;
+        }
+        catch (InvalidOperationException)
+        {
+            // completed or disposed under a late caller (a frame left in the model at a stop): dropped, like a full queue
+        }
+        Interlocked.Increment(ref dropped);
     }
 
     private void Run(string endpoint, int sendHighWatermark, NetMQCertificate? curveServer)

@@ -87,6 +87,43 @@ public sealed class PerceptionNodeTests : IDisposable
     }
 
     [Fact]
+    public async Task TheEngineCanBeDisposedWhileAFrameLeftAtTheStopIsStillInIt()
+    {
+        // What `ullava node` and every owner of an engine do: dispose it once RunAsync returns, even if a frame was
+        // left in the model. The weights must outlive that frame's call (freeing them under it crashed the process).
+        using var engine = ULlavaEngine.Load(new ULlavaEngineOptions { ModelDir = Path.Combine(AppContext.BaseDirectory, "assets", "models", "ullava-tiny") });
+        var options = new NodeOptions
+        {
+            Sources = new[] { new SourceSpec("cam0", RenderClip(frames: 4)) },
+            Instructions = new[] { new StandingInstruction("ask-1", new InstructionRequest("What is in the image?", InstructionKind.Ask, MaxNewTokens: 8)) },
+            PublishEndpoint = "tcp://127.0.0.1:0",
+            CommandEndpoint = null,
+            PrintFrames = false,
+            StopGrace = TimeSpan.FromMilliseconds(200),
+        };
+        var node = new PerceptionNode(options, engine, spec => new VideoCaptureSource(spec.StreamId, spec.Uri), TextWriter.Null);
+        using var stop = new CancellationTokenSource();
+        using var release = new ManualResetEventSlim();
+        node.Published += (topic, message) =>
+        {
+            // The first streamed piece arrives inside the engine's decode: stop there and hold the call open.
+            if (message is TextUpdate { Final: false } && !stop.IsCancellationRequested)
+            {
+                stop.Cancel();
+                Assert.True(release.Wait(TimeSpan.FromSeconds(60)), "never released");
+            }
+        };
+        Assert.Equal(0, await node.RunAsync(stop.Token).WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.True(node.ModelBusy);
+        engine.Dispose();
+        Assert.False(engine.IsReleased); // the decode still holds the weights
+        release.Set();
+        for (int i = 0; i < 600 && node.ModelBusy; i++) await Task.Delay(100);
+        Assert.False(node.ModelBusy);
+        Assert.True(engine.IsReleased);
+    }
+
+    [Fact]
     public async Task AFileRunsToItsEndWithEveryFrameProcessedAndPublished()
     {
         string clip = RenderClip(frames: 6);

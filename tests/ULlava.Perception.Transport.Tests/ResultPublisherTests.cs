@@ -59,6 +59,16 @@ public class ResultPublisherTests
     }
 
     [Fact]
+    public void PublishingAfterTheDisposeIsCountedAsDroppedNotThrown()
+    {
+        // A frame left in the model when the node stops may still publish once the publisher is gone.
+        var publisher = new ResultPublisher("tcp://127.0.0.1:0");
+        publisher.Dispose();
+        publisher.Publish(Topics.Status, new NodeStatus { NodeId = "late" });
+        Assert.Equal(1, publisher.Dropped);
+    }
+
+    [Fact]
     public void BindingAnEndpointInUseFailsWithTheEndpointNamed()
     {
         using var first = new ResultPublisher("tcp://127.0.0.1:0");

@@ -30,6 +30,7 @@ public sealed class ULlavaEngine : IInferenceEngine
 
     private readonly ULlavaEngineOptions options;
     private readonly string templateText;
+    private readonly EngineLifetime lifetime;
     private readonly int imagePatchId, videoPatchId, imageEndId, segId, locId, tagId, tagEndId;
 
     private ULlavaEngine(ULlavaEngineOptions options, ULlavaForCausalLM model, ULlavaTokenizer tokenizer, ClipImageProcessor processor, string identity)
@@ -49,6 +50,7 @@ public sealed class ULlavaEngine : IInferenceEngine
         tagEndId = tokenizer.TryTokenToId(ULlavaTokens.TagEnd, out int te) ? te : -1;
         templateText = tokenizer.Decode(tokenizer.Encode(TemplateAnswer, addBos: false), skipSpecialTokens: true).Trim();
         Identity = identity;
+        lifetime = new EngineLifetime(model.Dispose);
         Description = $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(options.ModelDir))} sha256:{identity[..12]} on {model.Device} {model.DType}";
     }
 
@@ -102,6 +104,7 @@ public sealed class ULlavaEngine : IInferenceEngine
 
     public IEncodedFrame Encode(Frame frame)
     {
+        using var inUse = lifetime.Enter();
         var started = Stopwatch.GetTimestamp();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -115,6 +118,7 @@ public sealed class ULlavaEngine : IInferenceEngine
 
     public InstructionAnswer Run(IEncodedFrame frame, InstructionRequest request, Action<string>? onTextPiece = null)
     {
+        using var inUse = lifetime.Enter();
         request.Validate();
         var encoded = frame as EncodedFrame ?? throw new ArgumentException("frame was not encoded by this engine", nameof(frame));
         using var scope = NewDisposeScope();
@@ -173,6 +177,7 @@ public sealed class ULlavaEngine : IInferenceEngine
 
     public InstructionAnswer RunVideo(IReadOnlyList<IEncodedFrame> window, InstructionRequest request, Action<string>? onTextPiece = null)
     {
+        using var inUse = lifetime.Enter();
         request.Validate();
         if (window.Count == 0) throw new ArgumentException("a video question needs at least one frame", nameof(window));
         var frames = window.Select(f => f as EncodedFrame ?? throw new ArgumentException("frame was not encoded by this engine", nameof(window))).ToList();
@@ -222,6 +227,7 @@ public sealed class ULlavaEngine : IInferenceEngine
     /// <summary>Token embeddings of <paramref name="ids"/> with the rows of <paramref name="features"/> at the placeholder positions.</summary>
     public Tensor Splice(int[] ids, Tensor features, int placeholderId)
     {
+        using var inUse = lifetime.Enter();
         var positions = Enumerable.Range(0, ids.Length).Where(i => ids[i] == placeholderId).Select(i => (long)i).ToArray();
         if (positions.Length != features.shape[1])
             throw new InvalidOperationException($"the prompt has {positions.Length} placeholder tokens for {features.shape[1]} visual features");
@@ -282,6 +288,7 @@ public sealed class ULlavaEngine : IInferenceEngine
 
     public InstructionAnswer Segment(IEncodedFrame frame, SamPrompt prompt)
     {
+        using var inUse = lifetime.Enter();
         var encoded = frame as EncodedFrame ?? throw new ArgumentException("frame was not encoded by this engine", nameof(frame));
         prompt.Validate(encoded.Width, encoded.Height);
         using var scope = NewDisposeScope();
@@ -376,5 +383,9 @@ public sealed class ULlavaEngine : IInferenceEngine
         return Convert.ToHexStringLower(sha.Hash!);
     }
 
-    public void Dispose() => Model.Dispose();
+    /// <summary>Frees the weights, or, while a call is still in flight on another thread, when that call returns.</summary>
+    public void Dispose() => lifetime.Dispose();
+
+    /// <summary>True once the weights are freed.</summary>
+    public bool IsReleased => lifetime.Released;
 }

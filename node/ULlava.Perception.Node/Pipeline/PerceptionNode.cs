@@ -187,7 +187,7 @@ public sealed class PerceptionNode
 
     /// <summary>
     /// True while the model thread still runs (after <see cref="RunAsync"/> returned, only when a frame was left
-    /// behind at a stop): the engine must not be disposed under it then.
+    /// behind at a stop). Disposing the engine then is safe: it frees its weights once that frame's call returns.
     /// </summary>
     public bool ModelBusy => modelThread is { IsAlive: true };
 

@@ -105,6 +105,29 @@ public class ULlavaEngineTests
     }
 
     [Fact]
+    public void DisposingDuringACallFreesTheWeightsOnlyWhenTheCallReturns()
+    {
+        // A stopping node may leave a frame in the model while its owner disposes the engine (another thread in the
+        // node; here from the streaming callback, deterministically in the middle of the decode).
+        var request = new InstructionRequest(TinyEngine.SegQuestion, InstructionKind.Auto, MaxNewTokens: 16);
+        using var reference = Engine.Encode(TinyEngine.Scene());
+        string expected = Engine.Run(reference, request).Text;
+
+        using var engine = TinyEngine.Load();
+        using var frame = engine.Encode(TinyEngine.Scene());
+        int pieces = 0;
+        var answer = engine.Run(frame, request, _ =>
+        {
+            if (++pieces == 2) engine.Dispose();
+            Assert.False(engine.IsReleased); // still in use: the decode goes on with its weights
+        });
+        Assert.Equal(expected, answer.Text);
+        Assert.True(engine.IsReleased);
+        var refused = Assert.Throws<ObjectDisposedException>(() => engine.Encode(TinyEngine.Scene()));
+        Assert.Contains(nameof(ULlavaEngine), refused.Message);
+    }
+
+    [Fact]
     public void BadRequestsAreRejectedWithTheirName()
     {
         using var frame = Engine.Encode(TinyEngine.Scene());

@@ -111,10 +111,9 @@ public static class NodeCommand
         engine = model.Load();
         log.LogInformation("model: {Model}", engine.Description);
         var service = host.Services.GetRequiredService<PerceptionNodeService>(); // the node is built here, on the loaded engine
-        var node = host.Services.GetRequiredService<PerceptionNode>();
         host.Run(); // returns once the node has stopped: SIGTERM/SIGINT, or every source ended (Run disposes the services)
-        // A frame left in the model at the stop still uses the engine; the process exit frees both.
-        if (!node.ModelBusy) engine.Dispose();
+        // A frame left in the model at the stop still uses the engine: the weights are freed when it returns (or at exit).
+        engine.Dispose();
         return service.ExitCode;
     }
 
