@@ -68,6 +68,38 @@ public sealed class TrainerTests : IDisposable
         Assert.Contains(TaskKind.VideoDirection, report.ExactMatch.Keys);
         Assert.False(report.MeetsTargets); // two steps of training answer nothing right
         Assert.Contains("video direction accuracy", report.Format());
+        // The image-reliance probe: every task, own image against another's (the swapped image changes the loss).
+        Assert.Equal(6, report.ImageReliance.Count);
+        Assert.All(report.ImageReliance, r => Assert.True(r.OwnImageLoss > 0 && r.OtherImageLoss > 0 && r.OwnImageLoss != r.OtherImageLoss, $"{r}"));
+        Assert.Contains("image reliance (Attribute)", report.Format());
+    }
+
+    [Fact]
+    public void APretrainedVisionTowerLearnsItsPatchesAndStaysFrozenThroughTrainingAndResume()
+    {
+        string visionDir = Path.Combine(root, "vision");
+        var losses = VisionPretrainer.Run(new VisionPretrainer.Options
+        {
+            OutputDir = visionDir, ModelSize = "tiny", Steps = 30, BatchSize = 4, LearningRate = 3e-3, WarmupSteps = 3,
+            SceneWidth = 96, SceneHeight = 72, LogEvery = 1000, Threads = 2,
+        }, _ => { });
+        Assert.True(losses.TakeLast(5).Average() < 0.7 * losses.Take(5).Average(), string.Join(" ", losses.Select(l => l.ToString("F2"))));
+        string file = Path.Combine(visionDir, VisionPretrainer.OutputFile);
+        var pretrained = TorchSharp.PyBridge.Safetensors.LoadStateDict(file);
+
+        var run = Trainer.Run(Tiny("frozen", 4) with { VisionFile = file, CheckpointEvery = 2 }, _ => { });
+        Assert.True(CheckpointIO.ReadState(Path.Combine(root, "frozen", "checkpoint-2")).FrozenVision);
+        var resumed = Trainer.Run(Tiny("frozen-resumed", 4) with { ResumeFrom = Path.Combine(root, "frozen", "checkpoint-2"), CheckpointEvery = 2 }, _ => { });
+        foreach (string checkpoint in new[] { run.FinalCheckpoint, resumed.FinalCheckpoint })
+        {
+            var weights = CheckpointWeights.Load(checkpoint);
+            // The tower is the pretrained one, bit for bit; the rest of the model did train.
+            foreach (var (name, tensor) in pretrained)
+                Assert.True(weights["llm.vision_encoder." + name].eq(tensor).all().item<bool>(), $"{checkpoint}: llm.vision_encoder.{name} changed");
+            foreach (var t in weights.Values) t.Dispose();
+        }
+        Assert.NotEqual(run.Losses[0].Total, run.Losses[^1].Total);
+        foreach (var t in pretrained.Values) t.Dispose();
     }
 
     [Fact]

@@ -10,6 +10,29 @@ public static class TrainingCommands
     public const string EvalUsage = "eval --model DIR [--split test|validation] [--samples N] ...  (./run.sh eval --help)";
     public const string EvalDefaultUsage = "eval-default [--samples N] ...   the bundled default model on the held-out test split";
 
+    public const string TrainVisionUsage = "train-vision --out DIR [--size default|tiny] [--steps N] [--batch N] ...  (./run.sh train-vision --help)";
+
+    public static int TrainVision(ArgReader args)
+    {
+        var rest = args.Rest();
+        if (rest.Contains("--help"))
+        {
+            Console.WriteLine(VisionPretrainer.Usage);
+            return 0;
+        }
+        VisionPretrainer.Options options;
+        try
+        {
+            options = VisionPretrainer.Options.Parse(rest);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        VisionPretrainer.Run(options, Console.WriteLine);
+        return 0;
+    }
+
     public static int Train(ArgReader args)
     {
         var rest = args.Rest();

@@ -22,6 +22,9 @@ public sealed record EvalReport(
         MeanIoU >= MinMeanIoU && BoxAccuracy50 >= MinBoxAccuracy && VideoDirectionAccuracy >= MinVideoAccuracy &&
         ExactMatch.Where(kv => kv.Key != TaskKind.VideoDirection).All(kv => kv.Value >= MinExactMatch);
 
+    /// <summary>Per task, the answer loss with its own image and with another sample's (see <see cref="ImageRelianceProbe"/>).</summary>
+    public IReadOnlyList<ImageRelianceProbe.Result> ImageReliance { get; init; } = [];
+
     public string Format()
     {
         var sb = new StringBuilder();
@@ -33,6 +36,9 @@ public sealed record EvalReport(
         foreach (var (kind, value) in ExactMatch.Where(kv => kv.Key != TaskKind.VideoDirection))
             Line($"exact match ({kind})", value, MinExactMatch, Counts.GetValueOrDefault(kind).ToString(CultureInfo.InvariantCulture));
         Line("video direction accuracy", VideoDirectionAccuracy, MinVideoAccuracy, Count(TaskKind.VideoDirection).ToString(CultureInfo.InvariantCulture));
+        foreach (var r in ImageReliance)
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"{"image reliance (" + r.Task + ")",-28} answer loss {r.OwnImageLoss:F3} own image, {r.OtherImageLoss:F3} another's (x{r.Ratio:F2}, n={r.Samples})"));
         sb.Append(MeetsTargets ? "all targets met" : "targets missed");
         return sb.ToString();
     }

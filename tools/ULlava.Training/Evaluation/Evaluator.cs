@@ -21,8 +21,12 @@ public static class Evaluator
           --size WxH                         frame size (640x480)
           --max-new-tokens N                 (32)
           --device cpu|cuda|cuda:N           (cpu); --threads N
-        prints mIoU, box Acc@0.5, exact match per question type and video direction accuracy against the targets
+        prints mIoU, box Acc@0.5, exact match per question type and video direction accuracy against the targets,
+        and per task the answer loss with each sample's own image against another sample's (about 1x: image ignored)
         """;
+
+    /// <summary>Samples per task in the image-reliance probe (one batch each).</summary>
+    private const int ProbeSamples = 8;
 
     private static readonly TaskKind[] Tasks =
         [TaskKind.ReferringSegmentation, TaskKind.Grounding, TaskKind.Caption, TaskKind.Count, TaskKind.Attribute, TaskKind.VideoDirection];
@@ -88,12 +92,30 @@ public static class Evaluator
             log($"{task}: {options.SamplesPerTask} samples done");
         }
         var exact = matches.ToDictionary(kv => kv.Key, kv => (double)kv.Value.Hit / kv.Value.Total);
+        // Does the model read the image at all? The same split's first samples of each task, own image against another's.
+        var reliance = new List<ImageRelianceProbe.Result>();
+        if (options.SamplesPerTask >= 2)
+        {
+            int probed = Math.Min(options.SamplesPerTask, ProbeSamples);
+            ulong first = 0;
+            foreach (var task in Tasks)
+            {
+                var samples = Enumerable.Range(0, probed).Select(i => factory.Create(SplitSeeds.Seed(options.Split, first + (ulong)i), task)).ToList();
+                // An attribute seed with no unambiguous question falls back to a caption: the probe keeps one task.
+                samples = samples.Where(s => s.Kind == task).ToList();
+                if (samples.Count >= 2) reliance.Add(ImageRelianceProbe.Measure(engine, samples));
+                first += (ulong)options.SamplesPerTask;
+            }
+        }
         var report = new EvalReport(
             ious.Count > 0 ? ious.Average() : 0,
             boxTotal > 0 ? (double)boxHits / boxTotal : 0,
             exact,
             exact.GetValueOrDefault(TaskKind.VideoDirection),
-            counts);
+            counts)
+        {
+            ImageReliance = reliance,
+        };
         log(report.Format());
         return report;
     }

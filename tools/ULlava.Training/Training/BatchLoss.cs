@@ -27,7 +27,10 @@ public static class BatchLoss
         foreach (var s in batch)
             foreach (var frame in s.Sample.Frames)
                 pixels.Add(processor.Preprocess(frame, s.Sample.Width, s.Sample.Height));
-        var features = model.VisionTower.forward(cat(pixels, 0).to(device));
+        // A frozen (pretrained) tower runs without a graph: no gradient goes there, and its backward is the dearest part.
+        Tensor features;
+        using (VisionPretrainer.IsFrozen(model) ? no_grad() : null)
+            features = model.VisionTower.forward(cat(pixels, 0).to(device));
         var embeds = new List<Tensor>();
         int frameAt = 0;
         long maxLength = batch.Max(s => s.Ids.Length);

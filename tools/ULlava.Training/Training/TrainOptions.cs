@@ -38,6 +38,9 @@ public sealed record TrainOptions
     /// <summary>A resumable checkpoint folder to continue from (weights, optimizer state, step, seed).</summary>
     public string? ResumeFrom { get; init; }
 
+    /// <summary>A pretrained vision tower (train-vision's vision_encoder.safetensors), loaded and frozen; a resume keeps it frozen.</summary>
+    public string? VisionFile { get; init; }
+
     /// <summary>cpu, cuda or cuda:N.</summary>
     public string Device { get; init; } = "cpu";
 
@@ -50,7 +53,7 @@ public sealed record TrainOptions
         var r = new OptionReader(args, new HashSet<string>
         {
             "out", "size", "config", "steps", "batch", "lr", "warmup", "min-lr-ratio", "weight-decay", "clip", "seed", "scene",
-            "save-every", "log-every", "resume", "device", "threads",
+            "save-every", "log-every", "resume", "vision", "device", "threads",
         });
         var d = new TrainOptions { OutputDir = r.String("out") ?? throw new ArgumentException("--out DIR is required") };
         var scene = r.Size("scene");
@@ -71,6 +74,7 @@ public sealed record TrainOptions
             CheckpointEvery = r.Int("save-every") ?? d.CheckpointEvery,
             LogEvery = r.Int("log-every") ?? d.LogEvery,
             ResumeFrom = r.String("resume"),
+            VisionFile = r.String("vision"),
             Device = r.String("device") ?? d.Device,
             Threads = r.Int("threads") ?? d.Threads,
         };

@@ -31,6 +31,7 @@ public static class Trainer
           --scene WxH                        training image size (640x480)
           --save-every N                     resumable checkpoint interval (1000); --log-every N (10)
           --resume DIR                       continue from a checkpoint folder (same --steps: the schedule spans them)
+          --vision FILE                      start from a pretrained vision tower (train-vision) and keep it frozen
           --device cpu|cuda|cuda:N           (cpu); --threads N intra-op threads (libtorch default)
         """;
 
@@ -55,10 +56,14 @@ public static class Trainer
         using var model = new ULlavaForCausalLM(config);
         InitialiseLlm(model);
         if (resumed is not null) CheckpointIO.LoadWeights(options.ResumeFrom!, model);
+        if (resumed is { FrozenVision: true }) VisionPretrainer.Freeze(model);
+        else if (resumed is null && options.VisionFile is not null) VisionPretrainer.LoadFrozen(options.VisionFile, model);
+        bool frozenVision = VisionPretrainer.IsFrozen(model);
         if (device.type != DeviceType.CPU) model.to(device);
         model.train();
 
-        using var optimizer = new AdamWOptimizer(model.named_parameters().Select(p => (p.name, p.parameter)), weightDecay: options.WeightDecay);
+        // A frozen vision tower gets no optimizer slots (AdamW would still decay it).
+        using var optimizer = new AdamWOptimizer(model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)), weightDecay: options.WeightDecay);
         if (resumed is not null) optimizer.Load(Path.Combine(options.ResumeFrom!, CheckpointIO.OptimizerFile));
 
         var schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps, options.Steps, options.MinLearningRateRatio);
@@ -70,7 +75,7 @@ public static class Trainer
         int first = resumed?.Step ?? 0;
         if (resumed is not null && resumed.TotalSteps != options.Steps)
             log($"note: the checkpoint's run had {resumed.TotalSteps} steps, this one {options.Steps}: the learning-rate schedule changes shape");
-        log(FormattableString.Invariant($"training {parameters:N0} parameters ({parameters * 4 / 1e6:F1} MB float32) on {device}, steps {first}..{options.Steps}, batch {options.BatchSize}, seed {seed}"));
+        log(FormattableString.Invariant($"training {parameters:N0} parameters ({parameters * 4 / 1e6:F1} MB float32) on {device}, steps {first}..{options.Steps}, batch {options.BatchSize}, seed {seed}{(frozenVision ? ", vision tower pretrained and frozen" : "")}"));
 
         var losses = new List<LossBreakdown>();
         var started = Stopwatch.GetTimestamp();
@@ -110,7 +115,7 @@ public static class Trainer
                 last = Path.Combine(options.OutputDir, $"checkpoint-{done}");
                 CheckpointIO.WriteResumable(last, model, weights, optimizer, new TrainerState
                 {
-                    Step = done, Seed = seed, TotalSteps = options.Steps, BatchSize = options.BatchSize, LastLoss = parts.Total,
+                    Step = done, Seed = seed, TotalSteps = options.Steps, BatchSize = options.BatchSize, LastLoss = parts.Total, FrozenVision = frozenVision,
                 });
                 log($"saved {last}");
             }

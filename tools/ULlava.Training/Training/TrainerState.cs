@@ -12,4 +12,6 @@ public sealed record TrainerState
     [JsonPropertyName("total_steps")] public int TotalSteps { get; init; }
     [JsonPropertyName("batch_size")] public int BatchSize { get; init; }
     [JsonPropertyName("last_loss")] public double LastLoss { get; init; }
+    /// <summary>The vision tower came pretrained (train --vision) and stays frozen, also after a resume.</summary>
+    [JsonPropertyName("frozen_vision")] public bool FrozenVision { get; init; }
 }
