@@ -134,7 +134,12 @@ public static class Trainer
     public static ulong SampleSeed(TrainOptions options, ulong runSeed, ulong index)
     {
         if (options.FixedSeeds is { Count: > 0 } fixedSeeds) return fixedSeeds[(int)(index % (ulong)fixedSeeds.Count)];
-        // Each run seed walks the training range from its own offset.
+        return TrainingSplitSeed(runSeed, index);
+    }
+
+    /// <summary>The <paramref name="index"/>-th training-split seed of a run: each run seed walks the split from its own offset.</summary>
+    public static ulong TrainingSplitSeed(ulong runSeed, ulong index)
+    {
         ulong offset = DeterministicRandom.For(runSeed, 11).NextULong() % SplitSeeds.TrainCount;
         return SplitSeeds.Seed(DataSplit.Train, (offset + index) % SplitSeeds.TrainCount);
     }

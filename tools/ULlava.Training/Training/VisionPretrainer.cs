@@ -174,7 +174,7 @@ public static class VisionPretrainer
         for (int step = 0; step < options.Steps; step++)
         {
             var scenes = Enumerable.Range(0, options.BatchSize)
-                .Select(b => generator.Generate(Trainer.SampleSeed(new TrainOptions { OutputDir = options.OutputDir }, options.Seed, (ulong)step * (ulong)options.BatchSize + (ulong)b)))
+                .Select(b => generator.Generate(Trainer.TrainingSplitSeed(options.Seed, (ulong)step * (ulong)options.BatchSize + (ulong)b)))
                 .ToList();
             optimizer.ZeroGrad();
             double value;
