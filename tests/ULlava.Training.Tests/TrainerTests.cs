@@ -103,6 +103,16 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void ATimeBudgetStopsTheRunWithAResumableCheckpoint()
+    {
+        var result = Trainer.Run(Tiny("budget", 100_000) with { MaxSeconds = 2 }, _ => { });
+        Assert.InRange(result.LastStep, 1, 99_999);
+        Assert.Equal(Path.Combine(root, "budget", $"checkpoint-{result.LastStep}"), result.FinalCheckpoint);
+        Assert.Equal(result.LastStep, CheckpointIO.ReadState(result.FinalCheckpoint).Step);
+        Assert.False(Directory.Exists(Path.Combine(root, "budget", "final"))); // the run is not over
+    }
+
+    [Fact]
     public void ResumeContinuesTheSameRun()
     {
         var straight = Trainer.Run(Tiny("straight", 4) with { CheckpointEvery = 2 }, _ => { });

@@ -32,6 +32,7 @@ public static class Trainer
           --save-every N                     resumable checkpoint interval (1000); --log-every N (10)
           --resume DIR                       continue from a checkpoint folder (same --steps: the schedule spans them)
           --vision FILE                      start from a pretrained vision tower (train-vision) and keep it frozen
+          --max-seconds N                    stop after N seconds with a resumable checkpoint (0: no limit)
           --device cpu|cuda|cuda:N           (cpu); --threads N intra-op threads (libtorch default)
         """;
 
@@ -103,14 +104,15 @@ public static class Trainer
             windowSteps++;
 
             int done = step + 1;
-            if (done % Math.Max(1, options.LogEvery) == 0 || done == options.Steps)
+            bool outOfTime = options.MaxSeconds > 0 && Stopwatch.GetElapsedTime(started).TotalSeconds >= options.MaxSeconds && done < options.Steps;
+            if (done % Math.Max(1, options.LogEvery) == 0 || done == options.Steps || outOfTime)
             {
                 double seconds = Stopwatch.GetElapsedTime(windowStart).TotalSeconds;
                 log(FormattableString.Invariant($"step {done}/{options.Steps} lr {lr:E2} {parts} | {windowSteps / seconds:F2} it/s"));
                 windowStart = Stopwatch.GetTimestamp();
                 windowSteps = 0;
             }
-            if (options.CheckpointEvery > 0 && done % options.CheckpointEvery == 0 || done == options.Steps)
+            if (options.CheckpointEvery > 0 && done % options.CheckpointEvery == 0 || done == options.Steps || outOfTime)
             {
                 last = Path.Combine(options.OutputDir, $"checkpoint-{done}");
                 CheckpointIO.WriteResumable(last, model, weights, optimizer, new TrainerState
@@ -119,15 +121,21 @@ public static class Trainer
                 });
                 log($"saved {last}");
             }
+            if (outOfTime)
+            {
+                log(FormattableString.Invariant($"stopped after {options.MaxSeconds} s at step {done}: resume from {last}"));
+                break;
+            }
         }
-        if (last.Length > 0)
+        // The model alone, for eval and the node; a run stopped by --max-seconds points at its resumable checkpoint instead.
+        if (last.Length > 0 && first + losses.Count == options.Steps)
         {
             string final = Path.Combine(options.OutputDir, "final");
             CheckpointIO.WriteModel(final, model, weights);
             last = final;
         }
         double rate = losses.Count / Math.Max(1e-9, Stopwatch.GetElapsedTime(started).TotalSeconds);
-        return new TrainResult(first, options.Steps, losses, rate, last);
+        return new TrainResult(first, first + losses.Count, losses, rate, last);
     }
 
     /// <summary>The seed of the <paramref name="index"/>-th training sample of a run.</summary>

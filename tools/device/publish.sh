@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# A self-contained `ullava` for a GPU machine that has PyTorch but no .NET (the lent H100/H200): without the bundled
+# CPU libtorch (the machine's torch/lib provides CUDA's, see README "GPU routes") and without OpenCV's native library
+# (110 MB; training, eval and the model stages need no camera). Published from a copy of the working tree so this
+# repository's own build outputs are not touched. Writes out/device/ullava.tar.xz (~30 MB), small enough to carry.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+OUT_DIR="$ROOT/out/device"
+SRC="$(mktemp -d)"
+trap 'rm -rf "$SRC"' EXIT
+(cd "$ROOT" && git ls-files -co --exclude-standard -z | grep -zv '^out/' | tar --null -T - -cf -) | tar -C "$SRC" -xf -
+rm -rf "$OUT_DIR/ullava" "$OUT_DIR/ullava.tar.xz"
+mkdir -p "$OUT_DIR"
+dotnet publish "$SRC/tools/ULlava.Cli" -c Release -r linux-x64 --self-contained -nologo \
+  -p:ULlavaBundledLibTorch=false -p:ULlavaBundledOpenCv=false -o "$OUT_DIR/ullava" >&2
+tar -C "$OUT_DIR" -cJf "$OUT_DIR/ullava.tar.xz" ullava
+du -h "$OUT_DIR/ullava.tar.xz"
