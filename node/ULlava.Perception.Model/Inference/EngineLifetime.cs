@@ -14,7 +14,7 @@ internal sealed class EngineLifetime
 
     public EngineLifetime(Action release) => this.release = release;
 
-    /// <summary>Marks a call in flight until the returned scope is disposed (calls may nest).</summary>
+    /// <summary>Marks a call in flight until the returned scope is disposed. Only public entry points enter: a call in flight that entered again would be refused after a dispose.</summary>
     public Scope Enter()
     {
         lock (gate)

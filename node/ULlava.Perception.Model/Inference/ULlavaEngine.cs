@@ -187,7 +187,7 @@ public sealed class ULlavaEngine : IInferenceEngine
         var perFrame = cat(frames.Select(f => f.ClipFeatures).ToArray(), 0);
         var tokens = Model.Projector.forward(VideoTokens.FromFrameFeatures(perFrame));
         int[] ids = Tokenizer.Encode(Template.VideoPrompt(request.Text, frames.Count, ImagePatches));
-        var embeds = Splice(ids, tokens, videoPatchId);
+        var embeds = SpliceInFlight(ids, tokens, videoPatchId);
         using var cache = Model.Llm.CreateCache(Math.Min(options.MaxSequenceLength, ids.Length + request.MaxNewTokens + 1));
         var (text, prefillMs, decodeMs, generated) = Generate(embeds, cache, request, onTextPiece, new List<Tensor>(), new List<Tensor>(), new List<string>(), isEmbeddings: true);
         return new InstructionAnswer(text, Array.Empty<SegmentationMask>(), Array.Empty<DetectedBox>(), new InferenceTimings
@@ -216,7 +216,7 @@ public sealed class ULlavaEngine : IInferenceEngine
             return length;
         }
         using var scope = NewDisposeScope();
-        var embeds = Splice(ids[..length], frame.ImageFeatures, imagePatchId);
+        var embeds = SpliceInFlight(ids[..length], frame.ImageFeatures, imagePatchId);
         var cache = Model.Llm.CreateCache(length);
         using (Model.Llm.forward(LlamaInput.FromEmbeddings(embeds, cache, LogitsPositions.None))) { }
         frame.PrefixCache = cache;
@@ -228,6 +228,12 @@ public sealed class ULlavaEngine : IInferenceEngine
     public Tensor Splice(int[] ids, Tensor features, int placeholderId)
     {
         using var inUse = lifetime.Enter();
+        return SpliceInFlight(ids, features, placeholderId);
+    }
+
+    // Inside a call already counted in flight: a dispose that arrives meanwhile must not refuse its second half.
+    private Tensor SpliceInFlight(int[] ids, Tensor features, int placeholderId)
+    {
         var positions = Enumerable.Range(0, ids.Length).Where(i => ids[i] == placeholderId).Select(i => (long)i).ToArray();
         if (positions.Length != features.shape[1])
             throw new InvalidOperationException($"the prompt has {positions.Length} placeholder tokens for {features.shape[1]} visual features");
