@@ -6,6 +6,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT_DIR="$ROOT/out/device"
+command -v xz >/dev/null || { echo "publish.sh: xz is missing (Debian: apt-get install xz-utils)" >&2; exit 1; }
 SRC="$(mktemp -d)"
 trap 'rm -rf "$SRC"' EXIT
 (cd "$ROOT" && git ls-files -co --exclude-standard -z | grep -zv '^out/' | tar --null -T - -cf -) | tar -C "$SRC" -xf -

@@ -44,11 +44,15 @@ public static class Evaluator
         var matches = new Dictionary<TaskKind, (int Hit, int Total)>();
         var counts = new Dictionary<TaskKind, int>();
         ulong index = 0;
+        var probeSamples = new List<TrainingSample>();
         foreach (var task in Tasks)
         {
             for (int i = 0; i < options.SamplesPerTask; i++, index++)
             {
                 var sample = factory.Create(SplitSeeds.Seed(options.Split, index), task);
+                // The first few of each task also feed the image-reliance probe (an attribute seed without an
+                // unambiguous question falls back to a caption: the probe keeps to one task).
+                if (i < ProbeSamples && sample.Kind == task) probeSamples.Add(sample);
                 counts[sample.Kind] = counts.GetValueOrDefault(sample.Kind) + 1;
                 switch (sample.Kind)
                 {
@@ -92,21 +96,8 @@ public static class Evaluator
             log($"{task}: {options.SamplesPerTask} samples done");
         }
         var exact = matches.ToDictionary(kv => kv.Key, kv => (double)kv.Value.Hit / kv.Value.Total);
-        // Does the model read the image at all? The same split's first samples of each task, own image against another's.
-        var reliance = new List<ImageRelianceProbe.Result>();
-        if (options.SamplesPerTask >= 2)
-        {
-            int probed = Math.Min(options.SamplesPerTask, ProbeSamples);
-            ulong first = 0;
-            foreach (var task in Tasks)
-            {
-                var samples = Enumerable.Range(0, probed).Select(i => factory.Create(SplitSeeds.Seed(options.Split, first + (ulong)i), task)).ToList();
-                // An attribute seed with no unambiguous question falls back to a caption: the probe keeps one task.
-                samples = samples.Where(s => s.Kind == task).ToList();
-                if (samples.Count >= 2) reliance.Add(ImageRelianceProbe.Measure(engine, samples));
-                first += (ulong)options.SamplesPerTask;
-            }
-        }
+        // Does the model read the image at all? Each task's first samples, own image against another's.
+        var reliance = probeSamples.GroupBy(p => p.Kind).Where(g => g.Count() >= 2).Select(g => ImageRelianceProbe.Measure(engine, g.ToList())).ToList();
         var report = new EvalReport(
             ious.Count > 0 ? ious.Average() : 0,
             boxTotal > 0 ? (double)boxHits / boxTotal : 0,

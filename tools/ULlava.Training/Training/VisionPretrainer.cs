@@ -60,6 +60,7 @@ public static class VisionPretrainer
         foreach (var o in scene.Objects)
         {
             Array.Clear(covered);
+            int colour = IndexOf(SceneColour.Palette, o.Colour);
             int x0 = (int)o.Box.XMin, x1 = (int)o.Box.XMax, y0 = (int)o.Box.YMin, y1 = (int)o.Box.YMax;
             for (int y = y0; y < y1; y++)
             {
@@ -72,7 +73,7 @@ public static class VisionPretrainer
                 double share = covered[p] / (patch * patch);
                 if (share < CoverageThreshold) continue;
                 int at = p * TargetWidth;
-                targets[at + SceneColour.Palette.ToList().IndexOf(o.Colour)] = 1;
+                targets[at + colour] = 1;
                 targets[at + Colours + (int)o.Shape] = 1;
                 targets[at + Colours + Shapes] = 1;
                 if (share <= best[p]) continue;
@@ -89,6 +90,13 @@ public static class VisionPretrainer
             targets[p * TargetWidth + BinaryTargets + 5] = (float)((p / grid + 0.5) / grid);
         }
         return targets;
+    }
+
+    private static int IndexOf(IReadOnlyList<SceneColour> palette, SceneColour colour)
+    {
+        for (int i = 0; i < palette.Count; i++)
+            if (palette[i] == colour) return i;
+        throw new ArgumentException($"colour {colour.Name} is not in the palette", nameof(colour));
     }
 
     /// <summary>The probe's loss on patch tokens [B, N, C] against <see cref="Targets"/> [B, N, TargetWidth].</summary>
