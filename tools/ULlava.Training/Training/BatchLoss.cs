@@ -18,19 +18,22 @@ public static class BatchLoss
     /// <summary>The weighted total (a scalar with a graph, for backward) and its components.</summary>
     public static (Tensor Total, LossBreakdown Parts) Compute(ULlavaForCausalLM model, ClipImageProcessor processor, IReadOnlyList<EncodedSample> batch, LossWeights weights)
     {
-        if (batch.Count == 0) throw new ArgumentException("empty batch", nameof(batch));
+        using var prepared = TrainingBatch.Prepare(batch, processor, model.Config.Sam);
+        return Compute(model, prepared, weights);
+    }
+
+    /// <summary>The same on a batch whose image inputs are already made (<see cref="BatchPrefetcher"/>).</summary>
+    public static (Tensor Total, LossBreakdown Parts) Compute(ULlavaForCausalLM model, TrainingBatch prepared, LossWeights weights)
+    {
+        var batch = prepared.Samples;
         using var scope = NewDisposeScope();
         var device = model.Device;
 
         // Vision: every frame of every sample in one CLIP pass.
-        var pixels = new List<Tensor>();
-        foreach (var s in batch)
-            foreach (var frame in s.Sample.Frames)
-                pixels.Add(processor.Preprocess(frame, s.Sample.Width, s.Sample.Height));
         // A frozen (pretrained) tower runs without a graph: no gradient goes there, and its backward is the dearest part.
         Tensor features;
         using (VisionPretrainer.IsFrozen(model) ? no_grad() : null)
-            features = model.VisionTower.forward(cat(pixels, 0).to(device));
+            features = model.VisionTower.forward(prepared.Pixels.to(model.DType, device));
         var embeds = new List<Tensor>();
         int frameAt = 0;
         long maxLength = batch.Max(s => s.Ids.Length);
@@ -59,13 +62,7 @@ public static class BatchLoss
             var locHidden = stack(withTargets.Select(i => hidden[i, batch[i].LocHiddenPosition]).ToArray(), 0);
 
             var sam = model.Sam;
-            var samInputs = withTargets.Select(i =>
-            {
-                var s = batch[i].Sample;
-                using var rgb = tensor(s.Frames[0], new long[] { s.Height, s.Width, 3 }, ScalarType.Byte);
-                return sam.Preprocess(rgb).Input;
-            }).ToArray();
-            var imageEmbeddings = sam.ImageEncoder.forward(cat(samInputs, 0).to(model.DType, device));
+            var imageEmbeddings = sam.ImageEncoder.forward(prepared.SamInputs!.to(model.DType, device));
             var text = model.SegProjector.forward(segHidden).unsqueeze(1);
             var (sparse, dense) = sam.PromptEncoder.Forward(textEmbeds: text);
             var (lowRes, _) = sam.MaskDecoder.Forward(imageEmbeddings, sam.PromptEncoder.GetDensePe(), sparse, dense, multimaskOutput: false);

@@ -50,13 +50,16 @@ public sealed record TrainOptions
     /// <summary>Intra-op threads; 0 keeps libtorch's default.</summary>
     public int Threads { get; init; }
 
+    /// <summary>Threads that render and preprocess the next batches while the model trains (0: one per core).</summary>
+    public int DataWorkers { get; init; }
+
     /// <summary>The options of <see cref="Trainer.Usage"/>.</summary>
     public static TrainOptions Parse(IReadOnlyList<string> args)
     {
         var r = new OptionReader(args, new HashSet<string>
         {
             "out", "size", "config", "steps", "batch", "lr", "warmup", "min-lr-ratio", "weight-decay", "clip", "seed", "scene",
-            "save-every", "log-every", "resume", "vision", "max-seconds", "device", "threads",
+            "save-every", "log-every", "resume", "vision", "max-seconds", "device", "threads", "data-workers",
         });
         var d = new TrainOptions { OutputDir = r.String("out") ?? throw new ArgumentException("--out DIR is required") };
         var scene = r.Size("scene");
@@ -81,6 +84,7 @@ public sealed record TrainOptions
             MaxSeconds = r.Int("max-seconds") ?? d.MaxSeconds,
             Device = r.String("device") ?? d.Device,
             Threads = r.Int("threads") ?? d.Threads,
+            DataWorkers = r.Int("data-workers") ?? d.DataWorkers,
         };
     }
 }

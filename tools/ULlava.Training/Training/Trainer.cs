@@ -34,6 +34,7 @@ public static class Trainer
           --vision FILE                      start from a pretrained vision tower (train-vision) and keep it frozen
           --max-seconds N                    stop after N seconds with a resumable checkpoint (0: no limit)
           --device cpu|cuda|cuda:N           (cpu); --threads N intra-op threads (libtorch default)
+          --data-workers N                   threads making batches ahead of the model (all cores)
         """;
 
     public static TrainResult Run(TrainOptions options, Action<string>? log = null)
@@ -68,10 +69,8 @@ public static class Trainer
         if (resumed is not null) optimizer.Load(Path.Combine(options.ResumeFrom!, CheckpointIO.OptimizerFile));
 
         var schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps, options.Steps, options.MinLearningRateRatio);
-        var tokenizer = TokenizerFiles.Load();
-        var encoder = new SampleEncoder(tokenizer, config);
         var processor = new ClipImageProcessor(ModelSizes.Processor(config));
-        var factory = new SampleFactory(options.SceneWidth, options.SceneHeight);
+        int workers = options.DataWorkers > 0 ? options.DataWorkers : Environment.ProcessorCount;
         long parameters = model.parameters().Sum(p => p.numel());
         int first = resumed?.Step ?? 0;
         if (resumed is not null && resumed.TotalSteps != options.Steps)
@@ -83,18 +82,20 @@ public static class Trainer
         var windowStart = started;
         int windowSteps = 0;
         string last = "";
+        using var batches = new BatchPrefetcher(first, options.Steps,
+            step => Enumerable.Range(0, options.BatchSize).Select(b => SampleSeed(options, seed, (ulong)step * (ulong)options.BatchSize + (ulong)b)).ToList(),
+            () => new SampleFactory(options.SceneWidth, options.SceneHeight), () => new SampleEncoder(TokenizerFiles.Load(), config),
+            processor, config.Sam, workers);
         for (int step = first; step < options.Steps; step++)
         {
-            var batch = Enumerable.Range(0, options.BatchSize)
-                .Select(b => encoder.Encode(factory.Create(SampleSeed(options, seed, (ulong)step * (ulong)options.BatchSize + (ulong)b))))
-                .ToList();
             double lr = schedule.At(step);
 
             optimizer.ZeroGrad();
             LossBreakdown parts;
+            using (var batch = batches.Next())
             using (var scope = NewDisposeScope())
             {
-                var (total, p) = BatchLoss.Compute(model, processor, batch, weights);
+                var (total, p) = BatchLoss.Compute(model, batch, weights);
                 total.backward();
                 nn.utils.clip_grad_norm_(optimizer.Parameters, options.MaxGradNorm);
                 optimizer.Update(lr);

@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using ULlava.Perception.Model.Clip;
+using ULlava.Perception.Model.Config;
+using ULlava.Training.Samples;
+
+namespace ULlava.Training.Training;
+
+/// <summary>
+/// Makes the training batches of steps [first, end) ahead of the training thread: the samples of a batch are generated,
+/// encoded and preprocessed in parallel (scene rendering is ~35 ms a sample, the model step on a GPU a few ms a sample),
+/// up to <c>depth</c> batches ahead. Deterministic: a sample depends only on its seed, and batches come in step order.
+/// One consumer; <see cref="Dispose"/> stops the producer and frees batches nobody took.
+/// </summary>
+public sealed class BatchPrefetcher : IDisposable
+{
+    private readonly BlockingCollection<TrainingBatch> ready;
+    private readonly CancellationTokenSource stop = new();
+    private readonly Thread producer;
+    private readonly ThreadLocal<SampleFactory> factories;
+    private readonly ThreadLocal<SampleEncoder> encoders;
+    private Exception? failure;
+
+    /// <param name="seedsOfStep">the sample seeds of a step, in batch order</param>
+    /// <param name="newFactory">a sample factory for one worker thread</param>
+    /// <param name="newEncoder">a sample encoder for one worker thread (tokenizers are not shared across threads)</param>
+    public BatchPrefetcher(int first, int end, Func<int, IReadOnlyList<ulong>> seedsOfStep, Func<SampleFactory> newFactory, Func<SampleEncoder> newEncoder,
+                           ClipImageProcessor processor, SamConfig sam, int workers, int depth = 2)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(depth, 1);
+        factories = new ThreadLocal<SampleFactory>(newFactory);
+        encoders = new ThreadLocal<SampleEncoder>(newEncoder);
+        ready = new BlockingCollection<TrainingBatch>(depth);
+        producer = new Thread(() => Produce(first, end, seedsOfStep, processor, sam, workers)) { IsBackground = true, Name = "batch prefetcher" };
+        producer.Start();
+    }
+
+    /// <summary>The next step's batch (the caller disposes it); blocks until it is made, rethrows the producer's failure.</summary>
+    public TrainingBatch Next()
+    {
+        try
+        {
+            return ready.Take(stop.Token);
+        }
+        catch (InvalidOperationException) when (failure is not null)
+        {
+            throw new InvalidOperationException($"making a training batch failed: {failure.Message}", failure);
+        }
+    }
+
+    private void Produce(int first, int end, Func<int, IReadOnlyList<ulong>> seedsOfStep, ClipImageProcessor processor, SamConfig sam, int workers)
+    {
+        try
+        {
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = stop.Token };
+            for (int step = first; step < end; step++)
+            {
+                var seeds = seedsOfStep(step);
+                var samples = new EncodedSample[seeds.Count];
+                var inputs = new (TorchSharp.torch.Tensor Pixels, TorchSharp.torch.Tensor? SamInput)[seeds.Count];
+                Parallel.For(0, seeds.Count, parallel, i =>
+                {
+                    samples[i] = encoders.Value!.Encode(factories.Value!.Create(seeds[i]));
+                    inputs[i] = TrainingBatch.PrepareInputs(samples[i], processor, sam);
+                });
+                var batch = TrainingBatch.Assemble(samples, inputs);
+                try
+                {
+                    ready.Add(batch, stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    batch.Dispose();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        finally
+        {
+            ready.CompleteAdding();
+        }
+    }
+
+    public void Dispose()
+    {
+        stop.Cancel();
+        producer.Join();
+        while (ready.TryTake(out var batch)) batch.Dispose();
+        ready.Dispose();
+        factories.Dispose();
+        encoders.Dispose();
+        stop.Dispose();
+    }
+}
