@@ -33,7 +33,7 @@ public sealed class ULlavaEngine : IInferenceEngine
     private readonly EngineLifetime lifetime;
     private readonly int imagePatchId, videoPatchId, imageEndId, segId, locId, tagId, tagEndId;
 
-    private ULlavaEngine(ULlavaEngineOptions options, ULlavaForCausalLM model, ULlavaTokenizer tokenizer, ClipImageProcessor processor, string identity)
+    private ULlavaEngine(ULlavaEngineOptions options, ULlavaForCausalLM model, ULlavaTokenizer tokenizer, ClipImageProcessor processor, string identity, string? name = null)
     {
         this.options = options;
         Model = model;
@@ -51,7 +51,7 @@ public sealed class ULlavaEngine : IInferenceEngine
         templateText = tokenizer.Decode(tokenizer.Encode(TemplateAnswer, addBos: false), skipSpecialTokens: true).Trim();
         Identity = identity;
         lifetime = new EngineLifetime(model.Dispose);
-        Description = $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(options.ModelDir))} sha256:{identity[..12]} on {model.Device} {model.DType}";
+        Description = $"{name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(options.ModelDir))} sha256:{identity[..12]} on {model.Device} {model.DType}";
     }
 
     public ULlavaForCausalLM Model { get; }
@@ -88,10 +88,46 @@ public sealed class ULlavaEngine : IInferenceEngine
         {
             foreach (var t in weights.Values) t.Dispose();
         }
+        // Cast before moving: the device then never holds the float32 copy (30 GB for a 7B model).
+        if (dtype != ScalarType.Float32) model.to(dtype);
         if (device.type != DeviceType.CPU) model.to(device);
+        model.eval();
+        if (options.FuseProjections) model.Llm.Model.FuseProjections();
+        return new ULlavaEngine(options, model, tokenizer, processor, HashCheckpoint(dir));
+    }
+
+    /// <summary>
+    /// A model of <paramref name="config"/>'s shapes with random weights, built straight on the device (7.5B parameters
+    /// would take a minute to initialise on the CPU): for timing a full-size configuration without its checkpoint
+    /// (`bench --random-weights`). The tokenizer comes from <see cref="ULlavaEngineOptions.ModelDir"/>.
+    /// </summary>
+    public static ULlavaEngine CreateWithRandomWeights(ULlavaEngineOptions options, ULlavaConfig config, ClipImageProcessor processor, string name)
+    {
+        var device = TorchRuntime.Initialize(options.LibTorchDir, options.Device);
+        var dtype = ParseDType(options.DType);
+        var tokenizer = ULlavaTokenizer.FromFolder(options.ModelDir);
+        if (tokenizer.VocabSize != config.LlmConfig.VocabSize)
+            throw new InvalidDataException($"{options.ModelDir}: the tokenizer has {tokenizer.VocabSize} tokens but the {name} config's vocab_size is {config.LlmConfig.VocabSize}");
+        var (previousDevice, previousDType) = (get_default_device(), get_default_dtype());
+        ULlavaForCausalLM model;
+        // Built in the target dtype where modules take the default, so the device never holds a float32 copy.
+        set_default_device(device);
+        set_default_dtype(dtype);
+        try
+        {
+            model = new ULlavaForCausalLM(config, device);
+        }
+        finally
+        {
+            set_default_device(previousDevice);
+            set_default_dtype(previousDType);
+        }
         if (dtype != ScalarType.Float32) model.to(dtype);
         model.eval();
-        return new ULlavaEngine(options, model, tokenizer, processor, HashCheckpoint(dir));
+        if (options.FuseProjections) model.Llm.Model.FuseProjections();
+        string json = System.Text.Json.JsonSerializer.Serialize(config, ULlavaConfig.JsonOptions);
+        string identity = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("random weights\n" + json)));
+        return new ULlavaEngine(options, model, tokenizer, processor, identity, $"{name} (random weights)");
     }
 
     public static ScalarType ParseDType(string name) => name switch
@@ -328,11 +364,11 @@ public sealed class ULlavaEngine : IInferenceEngine
     private void EnsureSamEmbedding(EncodedFrame frame)
     {
         if (frame.SamEmbedding is not null) return;
-        var (input, h, w) = Model.Sam.Preprocess(frame.Rgb);
-        using (input)
-        {
-            frame.SamEmbedding = Model.Sam.ImageEncoder.forward(input.to(Model.DType, Model.Device)).DetachFromDisposeScope();
-        }
+        using var scope = NewDisposeScope();
+        // On a GPU the frame goes up as bytes and is resized there (the CPU resize to 1024 px costs more than the upload).
+        var rgb = Model.Device.type == DeviceType.CPU ? frame.Rgb : frame.Rgb.to(Model.Device);
+        var (input, h, w) = Model.Sam.Preprocess(rgb);
+        frame.SamEmbedding = Model.Sam.ImageEncoder.forward(input.to(Model.DType, Model.Device)).DetachFromDisposeScope();
         frame.SamResizedHeight = h;
         frame.SamResizedWidth = w;
     }

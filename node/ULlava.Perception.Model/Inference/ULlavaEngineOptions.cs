@@ -16,4 +16,7 @@ public sealed record ULlavaEngineOptions
 
     /// <summary>Longest prompt plus answer a frame's KV cache holds.</summary>
     public int MaxSequenceLength { get; init; } = 1024;
+
+    /// <summary>Stack LLaMA's q/k/v and gate/up weights into single GEMMs once loaded (fewer kernel launches a token); off to time the difference.</summary>
+    public bool FuseProjections { get; init; } = true;
 }

@@ -22,6 +22,10 @@ public sealed class LlamaAttention : nn.Module
     private readonly Linear v_proj;
     private readonly Linear o_proj;
 
+    // Set by FuseProjections: q, k and v stacked in one matrix (one GEMM a layer instead of three).
+    private Tensor? _qkvWeight;
+    private Tensor? _qkvBias;
+
     public LlamaAttention(LlamaConfig config, int layerIndex, Device? device = null, ScalarType? dtype = null, string name = "self_attn")
         : base(name)
     {
@@ -56,9 +60,19 @@ public sealed class LlamaAttention : nn.Module
     {
         using var scope = NewDisposeScope();
         long b = hidden.shape[0], t = hidden.shape[1];
-        var q = q_proj.forward(hidden).view(b, t, _heads, _headDim).transpose(1, 2);
-        var k = k_proj.forward(hidden).view(b, t, _kvHeads, _headDim).transpose(1, 2);
-        var v = v_proj.forward(hidden).view(b, t, _kvHeads, _headDim).transpose(1, 2);
+        Tensor q, k, v;
+        if (_qkvWeight is not null)
+        {
+            var qkv = nn.functional.linear(hidden, _qkvWeight, _qkvBias).split(new long[] { _heads * _headDim, _kvHeads * _headDim, _kvHeads * _headDim }, -1);
+            (q, k, v) = (qkv[0], qkv[1], qkv[2]);
+        }
+        else
+        {
+            (q, k, v) = (q_proj.forward(hidden), k_proj.forward(hidden), v_proj.forward(hidden));
+        }
+        q = q.view(b, t, _heads, _headDim).transpose(1, 2);
+        k = k.view(b, t, _kvHeads, _headDim).transpose(1, 2);
+        v = v.view(b, t, _kvHeads, _headDim).transpose(1, 2);
         (q, k) = LlamaRotaryEmbedding.Apply(q, k, cos, sin);
         if (cache is not null) (k, v) = cache.Append(_layerIndex, k, v);
         k = RepeatKv(k);
@@ -81,6 +95,37 @@ public sealed class LlamaAttention : nn.Module
         return o_proj.forward(attn).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// For inference once the weights are final (loaded, cast, on their device): q, k and v become one stacked matrix and the
+    /// three projections views into it, so no memory is added. Moving or casting the model afterwards would break the
+    /// sharing; the engine does neither.
+    /// </summary>
+    public void FuseProjections()
+    {
+        if (_qkvWeight is not null) return;
+        using var noGrad = no_grad();
+        _qkvWeight = StackInto(new[] { q_proj, k_proj, v_proj }, out _qkvBias);
+    }
+
+    /// <summary>Concatenates the Linears' weights (and biases) along the output rows and points each Linear at its slice.</summary>
+    internal static Tensor StackInto(Linear[] linears, out Tensor? bias)
+    {
+        var weight = cat(linears.Select(l => l.weight!).ToArray(), 0).DetachFromDisposeScope();
+        bias = linears[0].bias is null ? null : cat(linears.Select(l => l.bias!).ToArray(), 0).DetachFromDisposeScope();
+        long row = 0;
+        foreach (var l in linears)
+        {
+            var (oldWeight, oldBias) = (l.weight!, l.bias);
+            long rows = oldWeight.shape[0];
+            l.weight = new Parameter(weight.narrow(0, row, rows), requires_grad: false);
+            if (bias is not null) l.bias = new Parameter(bias.narrow(0, row, rows), requires_grad: false);
+            oldWeight.Dispose(); // now a copy inside the stacked matrix: free it at once, not at the next GC
+            oldBias?.Dispose();
+            row += rows;
+        }
+        return weight;
+    }
+
     // [B, kv_heads, S, D] → [B, heads, S, D], each KV head serving heads/kv_heads consecutive query heads (HF repeat_kv).
     private Tensor RepeatKv(Tensor x)
     {
@@ -98,6 +143,8 @@ public sealed class LlamaAttention : nn.Module
             k_proj.Dispose();
             v_proj.Dispose();
             o_proj.Dispose();
+            _qkvWeight?.Dispose();
+            _qkvBias?.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -23,6 +23,13 @@ public sealed class LlamaDecoderLayer : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>Stacks the attention's q/k/v and the MLP's gate/up weights for inference (fewer, larger GEMMs).</summary>
+    public void FuseProjections()
+    {
+        self_attn.FuseProjections();
+        mlp.FuseProjections();
+    }
+
     public Tensor forward(Tensor hidden, Tensor cos, Tensor sin, Tensor? allowed, KvCache? cache, AttentionKernel kernel)
     {
         using var scope = NewDisposeScope();

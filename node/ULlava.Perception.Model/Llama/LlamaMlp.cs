@@ -11,6 +11,10 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     private readonly Linear up_proj;
     private readonly Linear down_proj;
 
+    // Set by FuseProjections: gate and up stacked in one matrix.
+    private Tensor? _gateUpWeight;
+    private Tensor? _gateUpBias;
+
     public LlamaMlp(Config.LlamaConfig config, Device? device = null, ScalarType? dtype = null, string name = "mlp") : base(name)
     {
         if (config.HiddenAct != "silu")
@@ -24,14 +28,33 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var gated = nn.functional.silu(gate_proj.forward(input)) * up_proj.forward(input);
+        Tensor gated;
+        if (_gateUpWeight is not null)
+        {
+            var gateUp = nn.functional.linear(input, _gateUpWeight, _gateUpBias).chunk(2, -1);
+            gated = nn.functional.silu(gateUp[0]) * gateUp[1];
+        }
+        else
+        {
+            gated = nn.functional.silu(gate_proj.forward(input)) * up_proj.forward(input);
+        }
         return down_proj.forward(gated).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>For inference once the weights are final: gate and up in one stacked matrix (see LlamaAttention.FuseProjections).</summary>
+    public void FuseProjections()
+    {
+        if (_gateUpWeight is not null) return;
+        using var noGrad = no_grad();
+        _gateUpWeight = LlamaAttention.StackInto(new[] { gate_proj, up_proj }, out _gateUpBias);
     }
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
+            _gateUpWeight?.Dispose();
+            _gateUpBias?.Dispose();
             gate_proj.Dispose();
             up_proj.Dispose();
             down_proj.Dispose();

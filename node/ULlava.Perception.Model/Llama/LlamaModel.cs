@@ -31,6 +31,15 @@ public sealed class LlamaModel : nn.Module
 
     public LlamaRotaryEmbedding Rotary => _rotary;
 
+    /// <summary>Stacks each layer's q/k/v and gate/up weights for inference; only once the weights are final (see LlamaAttention).</summary>
+    public void FuseProjections()
+    {
+        foreach (var layer in layers) ((LlamaDecoderLayer)layer).FuseProjections();
+        ProjectionsFused = true;
+    }
+
+    public bool ProjectionsFused { get; private set; }
+
     /// <summary>
     /// inputs_embeds [B,T,H] → final-norm hidden states [B,T,H]. With a cache the tokens sit after its valid positions and
     /// their keys/values are appended to it. <paramref name="kernel"/> null: <see cref="LlamaAttention.DefaultKernel"/>.

@@ -28,8 +28,19 @@ public static class SamTransforms
         var (h, w) = GetPreprocessShape((int)rgbU8.shape[0], (int)rgbU8.shape[1], longSide);
         using var scope = NewDisposeScope();
         var nchw = rgbU8.permute(2, 0, 1).unsqueeze(0).contiguous();
-        var resized = nn.functional.interpolate(nchw, size: new long[] { h, w }, mode: InterpolationMode.Bilinear,
-            align_corners: false, antialias: true);
+        Tensor resized;
+        if (rgbU8.device.type == DeviceType.CPU)
+        {
+            resized = nn.functional.interpolate(nchw, size: new long[] { h, w }, mode: InterpolationMode.Bilinear,
+                align_corners: false, antialias: true);
+        }
+        else
+        {
+            // The antialiased uint8 kernel is CPU-only: on a GPU resize in float32 and round back to bytes (pixels can
+            // differ from the CPU path by one level), which keeps a 640×480 → 1024 resize off the CPU.
+            resized = nn.functional.interpolate(nchw.to_type(ScalarType.Float32), size: new long[] { h, w }, mode: InterpolationMode.Bilinear,
+                align_corners: false, antialias: true).round_().clamp_(0, 255).to_type(ScalarType.Byte);
+        }
         return resized[0].permute(1, 2, 0).contiguous().MoveToOuterDisposeScope();
     }
 

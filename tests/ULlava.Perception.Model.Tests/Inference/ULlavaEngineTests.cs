@@ -32,6 +32,26 @@ public class ULlavaEngineTests
     }
 
     [Fact]
+    public void FusedProjectionsGiveTheUnfusedLogitsAndKeepEveryCheckpointTensor()
+    {
+        using var unfused = ULlavaEngine.Load(new ULlavaEngineOptions { ModelDir = Fixtures.TinyCheckpoint, FuseProjections = false });
+        Assert.True(Engine.Model.Llm.Model.ProjectionsFused);
+        Assert.False(unfused.Model.Llm.Model.ProjectionsFused);
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var ids = torch.tensor(Engine.Tokenizer.Encode(TinyEngine.SegQuestion).Select(i => (long)i).ToArray()).unsqueeze(0);
+        using var fusedOut = Engine.Model.Llm.forward(ULlava.Perception.Model.Llama.LlamaInput.FromIds(ids, null, ULlava.Perception.Model.Llama.LogitsPositions.All));
+        using var plainOut = unfused.Model.Llm.forward(ULlava.Perception.Model.Llama.LlamaInput.FromIds(ids, null, ULlava.Perception.Model.Llama.LogitsPositions.All));
+        TensorAssert.Close(plainOut.Logits!, fusedOut.Logits!, 1e-5);
+
+        // q/k/v and gate/up are views into the stacked matrices now, still under their checkpoint names and values.
+        var expected = unfused.Model.state_dict();
+        var actual = Engine.Model.state_dict();
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (name, tensor) in expected) Assert.True(tensor.eq(actual[name]).all().item<bool>(), name);
+    }
+
+    [Fact]
     public void GroundTemplateGivesTheBoxWithoutRunningSam()
     {
         using var frame = Engine.Encode(TinyEngine.Scene());
