@@ -12,11 +12,14 @@ public sealed record ModelArgs(string ModelDir, string Device, string DType, str
         args.Choice("--dtype", "float32", "float32", "bfloat16", "float16"),
         args.Optional("--libtorch"));
 
-    public ULlavaEngine Load() => ULlavaEngine.Load(new ULlavaEngineOptions
+    public ULlavaEngine Load(bool fuseProjections = true) => ULlavaEngine.Load(Options(fuseProjections));
+
+    public ULlavaEngineOptions Options(bool fuseProjections = true) => new()
     {
         ModelDir = ModelDir,
         Device = Device,
         DType = DType,
         LibTorchDir = LibTorch,
-    });
+        FuseProjections = fuseProjections,
+    };
 }

@@ -13,6 +13,10 @@ trap 'rm -rf "$SRC"' EXIT
 rm -rf "$OUT_DIR/ullava" "$OUT_DIR/ullava.tar.xz"
 mkdir -p "$OUT_DIR"
 dotnet publish "$SRC/tools/ULlava.Cli" -c Release -r linux-x64 --self-contained -nologo \
-  -p:ULlavaBundledLibTorch=false -p:ULlavaBundledOpenCv=false -o "$OUT_DIR/ullava" >&2
-tar -C "$OUT_DIR" -cJf "$OUT_DIR/ullava.tar.xz" ullava
+  -p:ULlavaBundledLibTorch=false -p:ULlavaBundledOpenCv=false \
+  -p:PublishTrimmed=true -p:TrimMode=partial -p:JsonSerializerIsReflectionEnabledByDefault=true -p:SuppressTrimAnalysisWarnings=true \
+  -p:DebugType=none -o "$OUT_DIR/ullava" >&2
+# Trimmed (framework assemblies only: TrimMode=partial keeps ours, TorchSharp's and every reflected type) and -9e:
+# the kit, the working tree and what else a device call carries must fit in 64 MiB together.
+XZ_OPT="-9e -T0" tar -C "$OUT_DIR" -cJf "$OUT_DIR/ullava.tar.xz" ullava
 du -h "$OUT_DIR/ullava.tar.xz"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Times u-LLaVA-7B's shapes (random weights, bf16) on a lent GPU machine: ours (`ullava bench --random-weights
+# ullava-7b --synthetic`, fused and --unfused) and the Python reference (reference_bench.py: transformers, eager and
+# sdpa), one after the other on the same card, into $OUT/bench-*.json (issue #10; BENCHMARKS.md keeps the results).
+# Run from the repository root there with out/device/ullava.tar.xz carried (tools/device/publish.sh makes it).
+#   BENCH_SECONDS (120): the limit for each of the four runs
+set -uo pipefail
+: "${OUT:?set OUT to the folder that comes back}"
+KIT="${KIT:-out/device/ullava.tar.xz}"
+WORK="${WORK:-$(mktemp -d)}"
+[ -x "$WORK/ullava/ullava" ] || tar -C "$WORK" -xJf "$KIT" || exit 1
+ULLAVA_LIBTORCH="${ULLAVA_LIBTORCH:-$(python3 -c "import torch,os;print(os.path.dirname(torch.__file__)+'/lib')")}"
+export ULLAVA_LIBTORCH PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+limit="${BENCH_SECONDS:-120}"
+status=0
+# GPU memory in use, sampled while each side runs (the largest reading is the peak).
+peak() { nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > "$1" & echo $!; }
+# Ours with fused projections (the default) and without (the baseline of that change), then the reference with eager
+# attention (what the issue's figures are) and with SDPA (its fastest stock setting).
+ours() {
+  local name="$1"; shift
+  p=$(peak "$WORK/mem-$name.txt")
+  timeout "$limit" "$WORK/ullava/ullava" bench --random-weights ullava-7b --synthetic --device cuda --dtype bfloat16 \
+    --json "$OUT/bench-$name.json" "$@" || status=1
+  kill "$p"; echo "$name: peak GPU memory $(sort -n "$WORK/mem-$name.txt" | tail -1) MiB"
+}
+reference() {
+  local name="$1" attn="$2"
+  p=$(peak "$WORK/mem-$name.txt")
+  timeout "$limit" python3 "$(dirname "${BASH_SOURCE[0]}")/reference_bench.py" --attn "$attn" --json "$OUT/bench-$name.json" || status=1
+  kill "$p"; echo "$name: peak GPU memory $(sort -n "$WORK/mem-$name.txt" | tail -1) MiB"
+}
+ours ours
+ours ours-unfused --unfused
+reference reference eager
+reference reference-sdpa sdpa
+exit $status
