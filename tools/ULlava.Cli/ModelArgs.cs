@@ -12,14 +12,15 @@ public sealed record ModelArgs(string ModelDir, string Device, string DType, str
         args.Choice("--dtype", "float32", "float32", "bfloat16", "float16"),
         args.Optional("--libtorch"));
 
-    public ULlavaEngine Load(bool fuseProjections = true) => ULlavaEngine.Load(Options(fuseProjections));
+    public ULlavaEngine Load(bool fuseProjections = true, bool cacheSystemPrompt = true) => ULlavaEngine.Load(Options(fuseProjections, cacheSystemPrompt));
 
-    public ULlavaEngineOptions Options(bool fuseProjections = true) => new()
+    public ULlavaEngineOptions Options(bool fuseProjections = true, bool cacheSystemPrompt = true) => new()
     {
         ModelDir = ModelDir,
         Device = Device,
         DType = DType,
         LibTorchDir = LibTorch,
         FuseProjections = fuseProjections,
+        CacheSystemPrompt = cacheSystemPrompt,
     };
 }

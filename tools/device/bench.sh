@@ -31,8 +31,15 @@ reference() {
   timeout "$limit" python3 "$(dirname "${BASH_SOURCE[0]}")/reference_bench.py" --attn "$attn" --json "$OUT/bench-$name.json" || status=1
   kill "$p"; echo "$name: peak GPU memory $(sort -n "$WORK/mem-$name.txt" | tail -1) MiB"
 }
-ours ours
-ours ours-unfused --unfused
-reference reference eager
-reference reference-sdpa sdpa
+# WHAT: the runs to make (default: all four); e.g. WHAT="ours ours-no-system-cache" times one change against its baseline.
+for run in ${WHAT:-ours ours-unfused reference reference-sdpa}; do
+  case "$run" in
+    ours) ours ours ;;
+    ours-unfused) ours ours-unfused --unfused ;;
+    ours-no-system-cache) ours ours-no-system-cache --no-system-cache ;;
+    reference) reference reference eager ;;
+    reference-sdpa) reference reference-sdpa sdpa ;;
+    *) echo "unknown run $run" >&2; status=1 ;;
+  esac
+done
 exit $status

@@ -33,6 +33,11 @@ public sealed class ULlavaEngine : IInferenceEngine
     private readonly EngineLifetime lifetime;
     private readonly int imagePatchId, videoPatchId, imageEndId, segId, locId, tagId, tagEndId;
 
+    // The KV of the prompt before the image (system prompt, "USER:"), the same for every frame: computed once, copied
+    // into each frame's prefix cache so a frame prefills only its image tokens and what follows.
+    private readonly object systemPrefixLock = new();
+    private (int[] Ids, KvCache Cache)? systemPrefix;
+
     private ULlavaEngine(ULlavaEngineOptions options, ULlavaForCausalLM model, ULlavaTokenizer tokenizer, ClipImageProcessor processor, string identity, string? name = null)
     {
         this.options = options;
@@ -50,7 +55,11 @@ public sealed class ULlavaEngine : IInferenceEngine
         tagEndId = tokenizer.TryTokenToId(ULlavaTokens.TagEnd, out int te) ? te : -1;
         templateText = tokenizer.Decode(tokenizer.Encode(TemplateAnswer, addBos: false), skipSpecialTokens: true).Trim();
         Identity = identity;
-        lifetime = new EngineLifetime(model.Dispose);
+        lifetime = new EngineLifetime(() =>
+        {
+            systemPrefix?.Cache.Dispose();
+            model.Dispose();
+        });
         Description = $"{name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(options.ModelDir))} sha256:{identity[..12]} on {model.Device} {model.DType}";
     }
 
@@ -252,8 +261,12 @@ public sealed class ULlavaEngine : IInferenceEngine
             return length;
         }
         using var scope = NewDisposeScope();
-        var embeds = SpliceInFlight(ids[..length], frame.ImageFeatures, imagePatchId);
+        int imageStart = Array.IndexOf(ids, imagePatchId);
+        if (imageStart < 0 || imageStart > end) throw new InvalidOperationException("the prompt has no image tokens before its image end token");
         var cache = Model.Llm.CreateCache(length);
+        int from = options.CacheSystemPrompt ? imageStart : 0;
+        if (from > 0) cache.CopyPrefixFrom(SystemPrefix(ids[..from]), from);
+        var embeds = SpliceInFlight(ids[from..length], frame.ImageFeatures, imagePatchId);
         using (Model.Llm.forward(LlamaInput.FromEmbeddings(embeds, cache, LogitsPositions.None))) { }
         frame.PrefixCache = cache;
         frame.PrefixIds = ids[..length];
@@ -268,6 +281,22 @@ public sealed class ULlavaEngine : IInferenceEngine
     }
 
     // Inside a call already counted in flight: a dispose that arrives meanwhile must not refuse its second half.
+    /// <summary>The KV cache of the prompt's text before the image, computed once per engine (again only if that text changes).</summary>
+    private KvCache SystemPrefix(int[] ids)
+    {
+        lock (systemPrefixLock)
+        {
+            if (systemPrefix is { } held && held.Ids.AsSpan().SequenceEqual(ids)) return held.Cache;
+            using var scope = NewDisposeScope();
+            var cache = Model.Llm.CreateCache(ids.Length);
+            var idTensor = tensor(ids.Select(i => (long)i).ToArray(), new long[] { 1, ids.Length }, ScalarType.Int64).to(Model.Device);
+            using (Model.Llm.forward(LlamaInput.FromIds(idTensor, cache, LogitsPositions.None))) { }
+            systemPrefix?.Cache.Dispose();
+            systemPrefix = (ids, cache);
+            return cache;
+        }
+    }
+
     private Tensor SpliceInFlight(int[] ids, Tensor features, int placeholderId)
     {
         var positions = Enumerable.Range(0, ids.Length).Where(i => ids[i] == placeholderId).Select(i => (long)i).ToArray();

@@ -19,4 +19,7 @@ public sealed record ULlavaEngineOptions
 
     /// <summary>Stack LLaMA's q/k/v and gate/up weights into single GEMMs once loaded (fewer kernel launches a token); off to time the difference.</summary>
     public bool FuseProjections { get; init; } = true;
+
+    /// <summary>Prefill the prompt's text before the image once per engine and copy its KV into every frame's prefix; off to time the difference.</summary>
+    public bool CacheSystemPrompt { get; init; } = true;
 }

@@ -52,6 +52,26 @@ public class ULlavaEngineTests
     }
 
     [Fact]
+    public void TheCachedSystemPromptGivesTheAnswersOfAWholePrefill()
+    {
+        using var whole = ULlavaEngine.Load(new ULlavaEngineOptions { ModelDir = Fixtures.TinyCheckpoint, CacheSystemPrompt = false });
+        // Two frames each: the second reuses the system prompt's KV the first one computed.
+        for (ulong i = 0; i < 2; i++)
+        {
+            using var cachedFrame = Engine.Encode(TinyEngine.Scene(i));
+            using var wholeFrame = whole.Encode(TinyEngine.Scene(i));
+            var request = new InstructionRequest(TinyEngine.SegQuestion, InstructionKind.Segment);
+            var a = Engine.Run(cachedFrame, request);
+            var b = whole.Run(wholeFrame, request);
+            Assert.True(Iou(b.Masks[0].Pixels, a.Masks[0].Pixels) >= 0.999);
+            Assert.Equal(new[] { b.Boxes[0].XMin, b.Boxes[0].YMin, b.Boxes[0].XMax, b.Boxes[0].YMax },
+                         new[] { a.Boxes[0].XMin, a.Boxes[0].YMin, a.Boxes[0].XMax, a.Boxes[0].YMax }, (x, y) => Math.Abs(x - y) <= 1e-2f);
+            var ask = new InstructionRequest("What is in the image?", InstructionKind.Ask, 12);
+            Assert.Equal(whole.Run(wholeFrame, ask).Text, Engine.Run(cachedFrame, ask).Text);
+        }
+    }
+
+    [Fact]
     public void GroundTemplateGivesTheBoxWithoutRunningSam()
     {
         using var frame = Engine.Encode(TinyEngine.Scene());

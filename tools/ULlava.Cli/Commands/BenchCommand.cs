@@ -28,7 +28,7 @@ namespace ULlava.Cli.Commands;
 /// </summary>
 public static class BenchCommand
 {
-    public const string Usage = "bench [--quick] [--json FILE] [--video FILE | --synthetic] [--frames N] [--model DIR | --random-weights SIZE] [--unfused] [--device D] [--dtype T]";
+    public const string Usage = "bench [--quick] [--json FILE] [--video FILE | --synthetic] [--frames N] [--model DIR | --random-weights SIZE] [--unfused] [--no-system-cache] [--device D] [--dtype T]";
 
     private const string Segment = "Please segment and locate the red circle in this image.";
 
@@ -44,11 +44,13 @@ public static class BenchCommand
         string? randomSize = args.Optional("--random-weights");
         // --unfused: LLaMA's q/k/v and gate/up as separate GEMMs, the baseline of the fused default.
         bool fuse = !args.Has("--unfused");
+        // --no-system-cache: every frame prefills its whole prompt, the baseline of the cached system prompt.
+        bool systemCache = !args.Has("--no-system-cache");
         var model = ModelArgs.Read(args);
         args.EnsureAllUsed();
 
         var sample = synthetic ? RenderFrames(frames) : ReadFrames(video, frames);
-        using var engine = randomSize is null ? model.Load(fuse) : LoadRandom(model, randomSize, fuse);
+        using var engine = randomSize is null ? model.Load(fuse, systemCache) : LoadRandom(model, randomSize, fuse, systemCache);
         // CUDA runs asynchronously: every timed action ends with a synchronize so the clock reads finished work.
         Action sync = engine.Model.Device.type == DeviceType.CUDA ? () => torch.cuda.synchronize() : () => { };
         var report = new Dictionary<string, object>
@@ -56,6 +58,7 @@ public static class BenchCommand
             ["machine"] = Machine(model.Device, model.DType),
             ["model"] = engine.Description,
             ["fused_projections"] = fuse,
+            ["system_prompt_cached"] = systemCache,
             ["video"] = synthetic ? $"synthetic scenes {sample[0].Width}x{sample[0].Height}, {sample.Count} frames" : $"{Path.GetFileName(video)} {sample[0].Width}x{sample[0].Height}, {sample.Count} frames",
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
         };
@@ -217,11 +220,11 @@ public static class BenchCommand
         return (node.FramesProcessed, nodeMs, frameMs, resultTimes.Count > 0 ? resultTimes[0] : double.NaN);
     }
 
-    private static ULlavaEngine LoadRandom(ModelArgs model, string size, bool fuse)
+    private static ULlavaEngine LoadRandom(ModelArgs model, string size, bool fuse, bool systemCache)
     {
         var config = ModelSizes.ByName(size);
         var processor = new ClipImageProcessor(ModelSizes.Processor(config));
-        return ULlavaEngine.CreateWithRandomWeights(model.Options(fuse), config, processor, size);
+        return ULlavaEngine.CreateWithRandomWeights(model.Options(fuse, systemCache), config, processor, size);
     }
 
     /// <summary>Frames of the training scene generator (640×480): a bench that needs no video decoder.</summary>
