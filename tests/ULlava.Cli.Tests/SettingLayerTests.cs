@@ -35,6 +35,18 @@ public sealed class SettingLayerTests : IDisposable
     }
 
     [Fact]
+    public void ModelOptionsComeFromEveryLayerTooThreadsIncluded()
+    {
+        var file = ConfigFileLayer.Read(Config("threads: 3\ndtype: bfloat16\n"));
+        var fromFile = ModelArgs.Read(new ArgReader([]).WithLayers(Env(), file));
+        Assert.Equal((3, "bfloat16"), (fromFile.Threads, fromFile.DType));
+        Assert.Equal(3, fromFile.Options().Threads); // what the engine applies
+        Assert.Equal(1, ModelArgs.Read(new ArgReader([]).WithLayers(Env(("ULLAVA_THREADS", "1")), file)).Threads);
+        Assert.Equal(0, ModelArgs.Read(new ArgReader([])).Threads); // libtorch's default
+        Assert.Throws<UsageException>(() => ModelArgs.Read(new ArgReader(["--threads", "-2"])));
+    }
+
+    [Fact]
     public void ARepeatableOptionTakesTheWholeListOfTheHighestLayerThatGivesOne()
     {
         var file = ConfigFileLayer.Read(Config("source:\n  - a=one.mp4\n  - b=two.mp4\nsegment: [the cup]\n"));

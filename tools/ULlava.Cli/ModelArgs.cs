@@ -3,14 +3,15 @@ using ULlava.Perception.Model.Inference;
 
 namespace ULlava.Cli;
 
-/// <summary>--model, --device, --dtype, --libtorch: shared by every command that loads the model.</summary>
-public sealed record ModelArgs(string ModelDir, string Device, string DType, string? LibTorch)
+/// <summary>--model, --device, --dtype, --libtorch, --threads: shared by every command that loads the model.</summary>
+public sealed record ModelArgs(string ModelDir, string Device, string DType, string? LibTorch, int Threads = 0)
 {
     public static ModelArgs Read(ArgReader args) => new(
         args.Optional("--model") ?? BundledAssets.DefaultModel,
         args.Optional("--device") ?? "cpu",
         args.Choice("--dtype", "float32", "float32", "bfloat16", "float16"),
-        args.Optional("--libtorch"));
+        args.Optional("--libtorch"),
+        args.Int("--threads", 0, 0, 1024));
 
     public ULlavaEngine Load(bool fuseProjections = true, bool cacheSystemPrompt = true) => ULlavaEngine.Load(Options(fuseProjections, cacheSystemPrompt));
 
@@ -20,6 +21,7 @@ public sealed record ModelArgs(string ModelDir, string Device, string DType, str
         Device = Device,
         DType = DType,
         LibTorchDir = LibTorch,
+        Threads = Threads,
         FuseProjections = fuseProjections,
         CacheSystemPrompt = cacheSystemPrompt,
     };

@@ -77,6 +77,7 @@ public sealed class ULlavaEngine : IInferenceEngine
     public static ULlavaEngine Load(ULlavaEngineOptions options)
     {
         var device = TorchRuntime.Initialize(options.LibTorchDir, options.Device);
+        if (options.Threads > 0) set_num_threads(options.Threads);
         var dtype = ParseDType(options.DType);
         string dir = options.ModelDir;
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"model folder not found: {dir}");
@@ -113,6 +114,7 @@ public sealed class ULlavaEngine : IInferenceEngine
     public static ULlavaEngine CreateWithRandomWeights(ULlavaEngineOptions options, ULlavaConfig config, ClipImageProcessor processor, string name)
     {
         var device = TorchRuntime.Initialize(options.LibTorchDir, options.Device);
+        if (options.Threads > 0) set_num_threads(options.Threads);
         var dtype = ParseDType(options.DType);
         var tokenizer = ULlavaTokenizer.FromFolder(options.ModelDir);
         if (tokenizer.VocabSize != config.LlmConfig.VocabSize)

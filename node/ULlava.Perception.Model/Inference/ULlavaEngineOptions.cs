@@ -14,6 +14,13 @@ public sealed record ULlavaEngineOptions
     /// <summary>A libtorch folder to load first (see TorchRuntime); null: ULLAVA_LIBTORCH or the bundled one.</summary>
     public string? LibTorchDir { get; init; }
 
+    /// <summary>
+    /// libtorch's intra-op threads for the process (0: libtorch's default, one per core). On 2 cores with the default-size
+    /// model, 1 keeps a core for capture and publishing: node overhead 1.02–1.07 against 1.29–1.49 with 2 (BENCHMARKS.md);
+    /// a heavier model (the fixture's 1024 px SAM) gains more from the second thread than it loses.
+    /// </summary>
+    public int Threads { get; init; }
+
     /// <summary>Longest prompt plus answer a frame's KV cache holds.</summary>
     public int MaxSequenceLength { get; init; } = 1024;
 

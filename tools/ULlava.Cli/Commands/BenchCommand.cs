@@ -28,7 +28,7 @@ namespace ULlava.Cli.Commands;
 /// </summary>
 public static class BenchCommand
 {
-    public const string Usage = "bench [--quick] [--json FILE] [--video FILE | --synthetic] [--frames N] [--model DIR | --random-weights SIZE] [--unfused] [--no-system-cache] [--device D] [--dtype T]";
+    public const string Usage = "bench [--quick] [--json FILE] [--video FILE | --synthetic] [--frames N] [--model DIR | --random-weights SIZE] [--unfused] [--no-system-cache] [--device D] [--dtype T] [--threads N]";
 
     private const string Segment = "Please segment and locate the red circle in this image.";
 

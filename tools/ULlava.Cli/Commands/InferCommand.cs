@@ -12,7 +12,7 @@ namespace ULlava.Cli.Commands;
 /// </summary>
 public static class InferCommand
 {
-    public const string Usage = "infer --image FILE --prompt TEXT [--kind auto|segment|ground|caption|ask] [--max-new-tokens N] [--model DIR] [--device D] [--dtype T] [--out DIR]";
+    public const string Usage = "infer --image FILE --prompt TEXT [--kind auto|segment|ground|caption|ask] [--max-new-tokens N] [--model DIR] [--device D] [--dtype T] [--threads N] [--out DIR]";
 
     public static int Run(ArgReader args)
     {

@@ -19,7 +19,7 @@ namespace ULlava.Cli.Commands;
 public static class NodeCommand
 {
     public const string Usage =
-        "node [--source [ID=]URI]... [--model DIR] [--device cpu|cuda[:N]] [--dtype float32|bfloat16|float16] [--libtorch DIR]\n" +
+        "node [--source [ID=]URI]... [--model DIR] [--device cpu|cuda[:N]] [--dtype float32|bfloat16|float16] [--libtorch DIR] [--threads N]\n" +
         "       [--segment TEXT]... [--ground TEXT]... [--ask TEXT]... [--caption] [--instruction TEXT]...\n" +
         "       [--every N] [--max-fps F] [--max-new-tokens N] [--pub ENDPOINT] [--cmd ENDPOINT|none] [--loop] [--max-frames N] [--quiet]\n" +
         "       [--stall-timeout S] [--calibration [ID=]FILE]... [--mount [ID=]HEIGHT,PITCH]... " +

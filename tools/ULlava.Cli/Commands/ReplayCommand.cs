@@ -8,7 +8,7 @@ namespace ULlava.Cli.Commands;
 /// </summary>
 public static class ReplayCommand
 {
-    public const string Usage = "replay FILE.mcap [--realtime] [--model DIR] [--device D] [--dtype T] [--pub ENDPOINT] [--quiet]";
+    public const string Usage = "replay FILE.mcap [--realtime] [--model DIR] [--device D] [--dtype T] [--threads N] [--pub ENDPOINT] [--quiet]";
 
     public static int Run(ArgReader args)
     {
