@@ -282,7 +282,6 @@ public sealed class ULlavaEngine : IInferenceEngine
         return SpliceInFlight(ids, features, placeholderId);
     }
 
-    // Inside a call already counted in flight: a dispose that arrives meanwhile must not refuse its second half.
     /// <summary>The KV cache of the prompt's text before the image, computed once per engine (again only if that text changes).</summary>
     private KvCache SystemPrefix(int[] ids)
     {
@@ -299,6 +298,7 @@ public sealed class ULlavaEngine : IInferenceEngine
         }
     }
 
+    // Inside a call already counted in flight: a dispose that arrives meanwhile must not refuse its second half.
     private Tensor SpliceInFlight(int[] ids, Tensor features, int placeholderId)
     {
         var positions = Enumerable.Range(0, ids.Length).Where(i => ids[i] == placeholderId).Select(i => (long)i).ToArray();

@@ -79,9 +79,10 @@ public static class BenchCommand
         // SAM's input as the engine makes it (on a GPU the bytes go up first and are resized there), then its encoder alone.
         Tensor SamInput()
         {
+            using var scope = NewDisposeScope();
             var rgb = tensor(sample[0].Rgb, new long[] { sample[0].Height, sample[0].Width, 3 }, ScalarType.Byte);
             if (engine.Model.Device.type != DeviceType.CPU) rgb = rgb.to(engine.Model.Device);
-            return engine.Model.Sam.Preprocess(rgb).Input.to(engine.Model.DType, engine.Model.Device);
+            return engine.Model.Sam.Preprocess(rgb).Input.to(engine.Model.DType, engine.Model.Device).MoveToOuterDisposeScope();
         }
         stages["sam_preprocess_ms"] = Time(() =>
         {
@@ -121,7 +122,8 @@ public static class BenchCommand
         }
         stages["first_instruction_ms"] = Median(first);
         stages["second_instruction_ms"] = Median(second);
-        stages["prefill_whole_prompt_ms"] = Median(prefillFirst);
+        // A frame's first prefill: from the image on when the system prompt's KV is cached (the default), else the whole prompt.
+        stages["prefill_first_instruction_ms"] = Median(prefillFirst);
         stages["prefill_suffix_ms"] = Median(prefill);
         stages["mask_decode_ms"] = Median(maskMs);
 
