@@ -64,6 +64,20 @@ public class LlamaRotaryEmbeddingTests
     }
 
     [Fact]
+    public void TheGpuFormOfTheRotationEqualsRotateHalf()
+    {
+        using var scope = NewDisposeScope();
+        var rope = new LlamaRotaryEmbedding(Config(null));
+        var q = randn(2, 4, 3, 8);
+        var k = randn(2, 2, 3, 8);
+        var (cos, sin) = rope.Forward(tensor(new long[] { 0, 7, 300, 1, 2, 3 }).view(2, 3), 400, ScalarType.Float32);
+        var (q1, k1) = LlamaRotaryEmbedding.Apply(q, k, cos, sin);
+        var (q2, k2) = LlamaRotaryEmbedding.ApplyRolled(q, k, cos, sin);
+        TensorAssert.Close(q1, q2, 1e-6, "query");
+        TensorAssert.Close(k1, k2, 1e-6, "key");
+    }
+
+    [Fact]
     public void RotatedDotProductsDependOnlyOnRelativePosition()
     {
         using var scope = NewDisposeScope();
