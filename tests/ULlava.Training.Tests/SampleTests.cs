@@ -9,6 +9,18 @@ public sealed class SampleTests
     private static readonly Lazy<ULlavaTokenizer> Tokenizer = new(TokenizerFiles.Load);
 
     [Fact]
+    public void CountAnswersAreNotOneMajorityAnswer()
+    {
+        // Asked only about present shapes, 69 % of the answers were "1." and a model could score that without the image.
+        var factory = new SampleFactory(320, 240);
+        var answers = Enumerable.Range(0, 300).Select(i => factory.Create(ULlava.Training.Scenes.SplitSeeds.Seed(ULlava.Training.Scenes.DataSplit.Validation, (ulong)i), TaskKind.Count).Answer).ToList();
+        double Share(string answer) => answers.Count(a => a == answer) / (double)answers.Count;
+        Assert.True(answers.GroupBy(a => a).Max(g => g.Count()) <= 0.55 * answers.Count, string.Join(", ", answers.GroupBy(a => a).Select(g => $"{g.Key} {g.Count()}")));
+        Assert.True(Share("0.") >= 0.25 && Share("1.") >= 0.25, $"0: {Share("0.")}, 1: {Share("1.")}");
+        Assert.Contains("2.", answers);
+    }
+
+    [Fact]
     public void EveryTaskTokenisesAndRoundTrips()
     {
         var config = ModelSizes.Default;

@@ -80,44 +80,13 @@ public sealed class LlamaRotaryEmbedding
         using var scope = NewDisposeScope();
         var c = cos.unsqueeze(1);
         var s = sin.unsqueeze(1);
-        Tensor q, k;
-        if (query.device.type == DeviceType.CPU)
-        {
-            // On a CPU the addcmul form below was not reproducible: a training run and its resume drifted apart by an ulp
-            // (TrainerTests.ResumeContinuesTheSameRun; its vectorised body fuses the multiply-add, its tail does not, and
-            // the prefetcher's threads share libtorch's pool). Separate multiply and add are.
-            q = (query * c).Plus(RotateHalf(query) * s);
-            k = (key * c).Plus(RotateHalf(key) * s);
-        }
-        else
-        {
-            (q, k) = ApplyRolled(query, key, cos, sin);
-        }
-        return (q.MoveToOuterDisposeScope(), k.MoveToOuterDisposeScope());
-    }
-
-    /// <summary>
-    /// The same rotation as on a GPU: rotate_half(x)·sin = roll(x, D/2)·(sin with its first half negated), so per tensor
-    /// one roll and one addcmul instead of narrow, neg, cat, mul and add (fewer launches in every layer of every token).
-    /// </summary>
-    public static (Tensor Query, Tensor Key) ApplyRolled(Tensor query, Tensor key, Tensor cos, Tensor sin)
-    {
-        using var scope = NewDisposeScope();
-        var c = cos.unsqueeze(1);
-        var s = sin.unsqueeze(1);
+        // rotate_half(x)·sin = roll(x, D/2)·(sin with its first half negated): per tensor one roll and one addcmul
+        // instead of narrow, neg, cat, mul and add; fewer kernel launches in every layer of every decoded token.
         long half = query.shape[^1] / 2;
         var signedSin = cat(new[] { -s.narrow(-1, 0, half), s.narrow(-1, half, half) }, -1);
         var q = addcmul(query * c, query.roll(half, -1), signedSin, ScalarOps.One);
         var k = addcmul(key * c, key.roll(half, -1), signedSin, ScalarOps.One);
         return (q.MoveToOuterDisposeScope(), k.MoveToOuterDisposeScope());
-    }
-
-    private static Tensor RotateHalf(Tensor x)
-    {
-        long half = x.shape[^1] / 2;
-        var x1 = x.narrow(-1, 0, half);
-        var x2 = x.narrow(-1, half, half);
-        return cat(new[] { -x2, x1 }, -1);
     }
 
     private float[] ComputeInvFreq(long sequenceLength)

@@ -64,17 +64,18 @@ public class LlamaRotaryEmbeddingTests
     }
 
     [Fact]
-    public void TheGpuFormOfTheRotationEqualsRotateHalf()
+    public void TheRotationEqualsHuggingFacesRotateHalf()
     {
         using var scope = NewDisposeScope();
         var rope = new LlamaRotaryEmbedding(Config(null));
         var q = randn(2, 4, 3, 8);
         var k = randn(2, 2, 3, 8);
         var (cos, sin) = rope.Forward(tensor(new long[] { 0, 7, 300, 1, 2, 3 }).view(2, 3), 400, ScalarType.Float32);
-        var (q1, k1) = LlamaRotaryEmbedding.Apply(q, k, cos, sin);
-        var (q2, k2) = LlamaRotaryEmbedding.ApplyRolled(q, k, cos, sin);
-        TensorAssert.Close(q1, q2, 1e-6, "query");
-        TensorAssert.Close(k1, k2, 1e-6, "key");
+        var (qr, kr) = LlamaRotaryEmbedding.Apply(q, k, cos, sin);
+        // apply_rotary_pos_emb as written in transformers: x·cos + rotate_half(x)·sin, rotate_half(x) = cat(−x2, x1).
+        static Tensor RotateHalf(Tensor x) => cat(new[] { -x.narrow(-1, 4, 4), x.narrow(-1, 0, 4) }, -1);
+        TensorAssert.Close(q * cos.unsqueeze(1) + RotateHalf(q) * sin.unsqueeze(1), qr, 1e-6, "query");
+        TensorAssert.Close(k * cos.unsqueeze(1) + RotateHalf(k) * sin.unsqueeze(1), kr, 1e-6, "key");
     }
 
     [Fact]

@@ -43,6 +43,23 @@ public sealed class AdamWOptimizer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Scales the gradients so their global L2 norm is at most <paramref name="maxNorm"/> (torch's clip_grad_norm_: the norm
+    /// of the per-parameter norms, coefficient max/(norm+1e-6) capped at 1). Unlike clip_grad_norm_, a parameter with no
+    /// gradient yet counts as a zero norm instead of being left out: an uninterrupted run has zeroed gradients where a
+    /// resumed one has none, and a norm over a vector of another length rounds differently in the last bit, so the two
+    /// runs drifted apart (TrainerTests.ResumeContinuesTheSameRun, depending on which batches had masks).
+    /// </summary>
+    public void ClipGradientNorm(double maxNorm)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var device = slots[0].Parameter.device;
+        var norms = stack(slots.Select(s => s.Parameter.grad is { } g ? g.norm() : zeros(Array.Empty<long>(), device: device)).ToArray());
+        var coefficient = (maxNorm / (norms.norm() + 1e-6)).clamp_max(1.0);
+        foreach (var s in slots) s.Parameter.grad?.mul_(coefficient);
+    }
+
     public void Update(double learningRate)
     {
         Step++;

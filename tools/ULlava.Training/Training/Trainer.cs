@@ -97,7 +97,7 @@ public static class Trainer
             {
                 var (total, p) = BatchLoss.Compute(model, batch, weights);
                 total.backward();
-                nn.utils.clip_grad_norm_(optimizer.Parameters, options.MaxGradNorm);
+                optimizer.ClipGradientNorm(options.MaxGradNorm);
                 optimizer.Update(lr);
                 parts = p;
             }

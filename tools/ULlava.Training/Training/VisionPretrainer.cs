@@ -192,7 +192,7 @@ public static class VisionPretrainer
                 var targets = tensor(scenes.SelectMany(s => Targets(s, grid)).ToArray(), new long[] { scenes.Count, grid * grid, TargetWidth }).to(device);
                 var loss = Loss(probe.forward(tower.forward(pixels)), targets);
                 loss.backward();
-                nn.utils.clip_grad_norm_(optimizer.Parameters, 1.0);
+                optimizer.ClipGradientNorm(1.0);
                 optimizer.Update(schedule.At(step));
                 value = loss.item<float>();
             }
