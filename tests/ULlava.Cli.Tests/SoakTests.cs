@@ -40,6 +40,7 @@ public sealed class SoakTests(ITestOutputHelper output)
         // A leak of 200 KB a second after warm-up: the floor of the last third is 10 % above the second's.
         var leak = Memory(600, t => 400_000_000 + (long)(t > 200 ? (t - 200) * 200_000 : 0));
         Assert.Contains("memory grew", Assert.Single(SoakCriteria.Check(flat, leak, 600)));
+        Assert.Empty(SoakCriteria.Check(flat, leak, 600, maxMemoryGrowth: 0.5)); // the limit a run states is the one applied
         // A backlog from the end of warm-up on: 10 ms more latency every second.
         var climbing = Latencies(600, t => t < 200 ? 300 : 300 + (t - 200) * 10);
         Assert.Contains("latency grew", Assert.Single(SoakCriteria.Check(climbing, steady, 600)));
@@ -54,7 +55,9 @@ public sealed class SoakTests(ITestOutputHelper output)
     public void AMinuteOnALiveRtspStreamPasses()
     {
         var log = new StringWriter();
-        var report = SoakRunner.Run(new SoakOptions { Seconds = 60 }, log, CancellationToken.None);
+        // One minute shows the machinery works end to end (live RTSP through ffmpeg, results in every third, flat latency,
+        // SIGTERM, nothing left); a leak at 5 % needs the 10-minute soak (BENCHMARKS.md), so the limit here is looser.
+        var report = SoakRunner.Run(new SoakOptions { Seconds = 60, MaxMemoryGrowth = 0.30 }, log, CancellationToken.None);
         var printed = new StringWriter();
         report.Print(printed);
         output.WriteLine(log.ToString());

@@ -89,7 +89,9 @@ public sealed class DamagedRecordingTests(ITestOutputHelper output) : IDisposabl
         await File.WriteAllBytesAsync(file, middle);
         var report = await ReplayRunner.RunAsync(recording, engine, realtime: false, "tcp://127.0.0.1:0", TextWriter.Null, CancellationToken.None);
         output.WriteLine($"replayed {report.FramesReplayed} of {Frames} frames; compared {report.ResultsCompared}, {report.ResultsWithoutFrame} without frame; problems: {string.Join("; ", report.Problems)}");
-        Assert.InRange(report.FramesReplayed, 1, Frames - 1);
+        // The flip may land in a chunk of results alone (where it falls depends on the recording's timing): then every
+        // frame still replays, and the damage is reported all the same.
+        Assert.InRange(report.FramesReplayed, 1, Frames);
         Assert.NotEmpty(report.Problems);
         Assert.Contains(Path.GetFileName(file), report.Problems[0]);
         Assert.True(report.Differences == 0, report.FirstDifference);

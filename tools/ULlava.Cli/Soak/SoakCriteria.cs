@@ -79,7 +79,7 @@ public static class SoakCriteria
     }
 
     /// <summary>What fails: one line per broken rule, empty when the samples pass.</summary>
-    public static List<string> Check(IReadOnlyList<LatencySample> latencies, IReadOnlyList<MemorySample> memory, double seconds)
+    public static List<string> Check(IReadOnlyList<LatencySample> latencies, IReadOnlyList<MemorySample> memory, double seconds, double maxMemoryGrowth = MaxMemoryGrowth)
     {
         var failures = new List<string>();
         var thirds = Slices(latencies, seconds, 3);
@@ -87,7 +87,7 @@ public static class SoakCriteria
             if (slice.Results == 0) failures.Add($"no results in the {name} third ({slice.FromSeconds:F0}-{slice.ToSeconds:F0} s): the node stopped producing");
         var (afterWarmup, final, growth) = Memory(memory, seconds);
         if (growth is null) failures.Add($"memory: no samples after warm-up ({afterWarmup?.ToString() ?? "none"}) or at the end ({final?.ToString() ?? "none"})");
-        else if (growth > MaxMemoryGrowth) failures.Add($"memory grew {growth * 100:F1} % after warm-up (VmRSS floor {afterWarmup / 1e6:F1} MB to {final / 1e6:F1} MB; limit {MaxMemoryGrowth * 100:F0} %)");
+        else if (growth > maxMemoryGrowth) failures.Add($"memory grew {growth * 100:F1} % after warm-up (VmRSS floor {afterWarmup / 1e6:F1} MB to {final / 1e6:F1} MB; limit {maxMemoryGrowth * 100:F0} %)");
         var (second, last, ratio) = Latency(latencies, seconds);
         if (ratio > MaxLatencyRatio) failures.Add($"latency grew: median {last:F0} ms in the last third vs {second:F0} ms in the second (x{ratio:F2}; limit x{MaxLatencyRatio})");
         return failures;

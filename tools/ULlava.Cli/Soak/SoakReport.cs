@@ -7,6 +7,8 @@ namespace ULlava.Cli.Soak;
 public sealed class SoakReport
 {
     public double PlannedSeconds { get; init; }
+    /// <summary>The memory rule's limit this run is held to (<see cref="SoakOptions.MaxMemoryGrowth"/>).</summary>
+    public double MaxMemoryGrowth { get; init; } = SoakCriteria.MaxMemoryGrowth;
     /// <summary>Seconds actually measured (from the first result).</summary>
     public double Seconds { get; set; }
     public string Source { get; set; } = "";
@@ -31,7 +33,7 @@ public sealed class SoakReport
     public void Evaluate()
     {
         if (Seconds <= 0) return; // never got to measure: the reason is already a failure
-        Failures.AddRange(SoakCriteria.Check(Latencies, Memory, Seconds));
+        Failures.AddRange(SoakCriteria.Check(Latencies, Memory, Seconds, MaxMemoryGrowth));
     }
 
     public void Print(TextWriter output)
@@ -53,7 +55,7 @@ public sealed class SoakReport
         }
         var (afterWarmup, final, growth) = SoakCriteria.Memory(Memory, Seconds);
         var (anonAfterWarmup, anonFinal, anonGrowth) = SoakCriteria.Memory(Memory, Seconds, anonymous: true);
-        output.WriteLine(string.Create(o, $"memory: VmRSS floor after warm-up {afterWarmup / 1e6:F1} MB, final {final / 1e6:F1} MB, growth {growth * 100:+0.00;-0.00} % (limit {SoakCriteria.MaxMemoryGrowth * 100:F0} %); " +
+        output.WriteLine(string.Create(o, $"memory: VmRSS floor after warm-up {afterWarmup / 1e6:F1} MB, final {final / 1e6:F1} MB, growth {growth * 100:+0.00;-0.00} % (limit {MaxMemoryGrowth * 100:F0} %); " +
             $"RssAnon floor {anonAfterWarmup / 1e6:F1} -> {anonFinal / 1e6:F1} MB ({anonGrowth * 100:+0.00;-0.00} %)"));
         int sliceCount = Seconds >= 300 ? 10 : 6;
         output.WriteLine("latency (frame capture to result received), median / p95 ms (results):");
