@@ -50,12 +50,15 @@ public sealed class SamModel : nn.Module
     }
 
     /// <summary>RGB uint8 H×W×3 → the normalised, padded 1×3×S×S encoder input and the resized size.</summary>
-    public (Tensor Input, int ResizedH, int ResizedW) Preprocess(Tensor rgbU8)
+    public (Tensor Input, int ResizedH, int ResizedW) Preprocess(Tensor rgbU8) => Preprocess(rgbU8, Config);
+
+    /// <summary>The same for a SAM of <paramref name="config"/> without the model (the trainer's batch workers).</summary>
+    public static (Tensor Input, int ResizedH, int ResizedW) Preprocess(Tensor rgbU8, SamConfig config)
     {
         using var scope = NewDisposeScope();
-        var resized = SamTransforms.ResizeLongestSide(rgbU8, Config.ImageSize);
+        var resized = SamTransforms.ResizeLongestSide(rgbU8, config.ImageSize);
         int h = (int)resized.shape[0], w = (int)resized.shape[1];
-        return (SamTransforms.NormalizeAndPad(resized, Config).MoveToOuterDisposeScope(), h, w);
+        return (SamTransforms.NormalizeAndPad(resized, config).MoveToOuterDisposeScope(), h, w);
     }
 
     /// <summary>Image embeddings 1×C×side×side of an RGB uint8 H×W×3 image.</summary>

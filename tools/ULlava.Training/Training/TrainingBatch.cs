@@ -36,8 +36,7 @@ public sealed class TrainingBatch : IDisposable
         foreach (var f in frames) f.Dispose();
         if (sample.MaskTarget is null) return (pixels, null);
         using var rgb = tensor(s.Frames[0], new long[] { s.Height, s.Width, 3 }, ScalarType.Byte);
-        using var resized = SamTransforms.ResizeLongestSide(rgb, sam.ImageSize);
-        return (pixels, SamTransforms.NormalizeAndPad(resized, sam));
+        return (pixels, SamModel.Preprocess(rgb, sam).Input);
     }
 
     /// <summary>Assembles a batch from per-sample inputs (in sample order), disposing them.</summary>
