@@ -13,16 +13,14 @@ public sealed record ModelArgs(string ModelDir, string Device, string DType, str
         args.Optional("--libtorch"),
         args.Int("--threads", 0, 0, 1024));
 
-    public ULlavaEngine Load(bool fuseProjections = true, bool cacheSystemPrompt = true) => ULlavaEngine.Load(Options(fuseProjections, cacheSystemPrompt));
+    public ULlavaEngine Load() => ULlavaEngine.Load(Options());
 
-    public ULlavaEngineOptions Options(bool fuseProjections = true, bool cacheSystemPrompt = true) => new()
+    public ULlavaEngineOptions Options() => new()
     {
         ModelDir = ModelDir,
         Device = Device,
         DType = DType,
         LibTorchDir = LibTorch,
         Threads = Threads,
-        FuseProjections = fuseProjections,
-        CacheSystemPrompt = cacheSystemPrompt,
     };
 }

@@ -42,6 +42,8 @@ public sealed class ULlavaEngine : IInferenceEngine
     {
         this.options = options;
         Model = model;
+        model.Sam.ImageEncoder.SetAttentionKernel(options.SamAttention);
+        model.Llm.Model.FusedNorms = options.FuseNorms && model.Llm.Model.EmbedTokens.weight!.device.type == DeviceType.CUDA;
         Tokenizer = tokenizer;
         Processor = processor;
         Template = ConversationTemplate.Sep2;

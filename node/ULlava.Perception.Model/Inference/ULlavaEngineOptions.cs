@@ -27,6 +27,15 @@ public sealed record ULlavaEngineOptions
     /// <summary>Stack LLaMA's q/k/v and gate/up weights into single GEMMs once loaded (fewer kernel launches a token); off to time the difference.</summary>
     public bool FuseProjections { get; init; } = true;
 
+    /// <summary>
+    /// On CUDA, LLaMA's RMSNorms as one fused kernel each (layer_norm over [x, -x]); off to time the difference. The CPU
+    /// always keeps the elementwise formula, which is faster there.
+    /// </summary>
+    public bool FuseNorms { get; init; } = true;
+
+    /// <summary>SAM's image-encoder attention: one fused kernel by default; <see cref="SamAttentionKernel.Eager"/> to time the difference.</summary>
+    public Sam.SamAttentionKernel SamAttention { get; init; } = Sam.SamAttentionKernel.AugmentedScaledDotProduct;
+
     /// <summary>Prefill the prompt's text before the image once per engine and copy its KV into every frame's prefix; off to time the difference.</summary>
     public bool CacheSystemPrompt { get; init; } = true;
 }

@@ -53,27 +53,34 @@ public sealed class LlamaAttention : nn.Module
         device.type == DeviceType.CUDA || queryLength > 1 ? AttentionKernel.ScaledDotProduct : AttentionKernel.MatmulSoftmax;
 
     /// <summary>
-    /// hidden [B,T,H] → [B,T,H]. <paramref name="allowed"/> is the causal mask [T, past+T] (true = may attend), null for a
-    /// single decode token; <paramref name="cache"/> receives this layer's keys/values after its valid positions.
+    /// hidden [B,T,H] → [B,T,H]. cos and signedSin [B,T,D] are the rotary tables (<see cref="LlamaRotaryEmbedding.SignedSin"/>).
+    /// <paramref name="allowed"/> is the causal mask [T, past+T] (true = may attend), null for a single decode token;
+    /// <paramref name="cache"/> receives this layer's keys/values after its valid positions.
     /// </summary>
-    public Tensor forward(Tensor hidden, Tensor cos, Tensor sin, Tensor? allowed, KvCache? cache, AttentionKernel kernel)
+    public Tensor forward(Tensor hidden, Tensor cos, Tensor signedSin, Tensor? allowed, KvCache? cache, AttentionKernel kernel)
     {
         using var scope = NewDisposeScope();
         long b = hidden.shape[0], t = hidden.shape[1];
         Tensor q, k, v;
         if (_qkvWeight is not null)
         {
-            var qkv = nn.functional.linear(hidden, _qkvWeight, _qkvBias).split(new long[] { _heads * _headDim, _kvHeads * _headDim, _kvHeads * _headDim }, -1);
-            (q, k, v) = (qkv[0], qkv[1], qkv[2]);
+            // One GEMM, then q and k rotated together as [B,T,heads+kv_heads,D]: three kernels for both instead of six.
+            var qkv = nn.functional.linear(hidden, _qkvWeight, _qkvBias);
+            long qkWidth = (_heads + _kvHeads) * _headDim;
+            var qk = LlamaRotaryEmbedding.Rotate(qkv.narrow(-1, 0, qkWidth).view(b, t, _heads + _kvHeads, _headDim),
+                cos.unsqueeze(2), signedSin.unsqueeze(2));
+            q = qk.narrow(2, 0, _heads).transpose(1, 2);
+            k = qk.narrow(2, _heads, _kvHeads).transpose(1, 2);
+            v = qkv.narrow(-1, qkWidth, _kvHeads * _headDim).view(b, t, _kvHeads, _headDim).transpose(1, 2);
         }
         else
         {
-            (q, k, v) = (q_proj.forward(hidden), k_proj.forward(hidden), v_proj.forward(hidden));
+            q = q_proj.forward(hidden).view(b, t, _heads, _headDim).transpose(1, 2);
+            k = k_proj.forward(hidden).view(b, t, _kvHeads, _headDim).transpose(1, 2);
+            v = v_proj.forward(hidden).view(b, t, _kvHeads, _headDim).transpose(1, 2);
+            var (c, s) = (cos.unsqueeze(1), signedSin.unsqueeze(1));
+            (q, k) = (LlamaRotaryEmbedding.Rotate(q, c, s), LlamaRotaryEmbedding.Rotate(k, c, s));
         }
-        q = q.view(b, t, _heads, _headDim).transpose(1, 2);
-        k = k.view(b, t, _kvHeads, _headDim).transpose(1, 2);
-        v = v.view(b, t, _kvHeads, _headDim).transpose(1, 2);
-        (q, k) = LlamaRotaryEmbedding.Apply(q, k, cos, sin);
         if (cache is not null) (k, v) = cache.Append(_layerIndex, k, v);
         k = RepeatKv(k);
         v = RepeatKv(v);

@@ -30,10 +30,10 @@ public sealed class LlamaDecoderLayer : nn.Module
         mlp.FuseProjections();
     }
 
-    public Tensor forward(Tensor hidden, Tensor cos, Tensor sin, Tensor? allowed, KvCache? cache, AttentionKernel kernel)
+    public Tensor forward(Tensor hidden, Tensor cos, Tensor signedSin, Tensor? allowed, KvCache? cache, AttentionKernel kernel)
     {
         using var scope = NewDisposeScope();
-        var h = hidden.Plus(self_attn.forward(input_layernorm.forward(hidden), cos, sin, allowed, cache, kernel));
+        var h = hidden.Plus(self_attn.forward(input_layernorm.forward(hidden), cos, signedSin, allowed, cache, kernel));
         h = h.Plus(mlp.forward(post_attention_layernorm.forward(h)));
         return h.MoveToOuterDisposeScope();
     }

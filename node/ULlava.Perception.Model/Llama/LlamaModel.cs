@@ -40,6 +40,16 @@ public sealed class LlamaModel : nn.Module
 
     public bool ProjectionsFused { get; private set; }
 
+    /// <summary>Whether every RMSNorm runs as one fused kernel (the default) or as Hugging Face's elementwise formula.</summary>
+    public bool FusedNorms
+    {
+        get => modules().OfType<LlamaRmsNorm>().All(n => n.Fused);
+        set
+        {
+            foreach (var n in modules().OfType<LlamaRmsNorm>()) n.Fused = value;
+        }
+    }
+
     /// <summary>
     /// inputs_embeds [B,T,H] → final-norm hidden states [B,T,H]. With a cache the tokens sit after its valid positions and
     /// their keys/values are appended to it. <paramref name="kernel"/> null: <see cref="LlamaAttention.DefaultKernel"/>.
@@ -65,6 +75,7 @@ public sealed class LlamaModel : nn.Module
         using var stop = (past + t).ToScalar();
         var positions = arange(start, stop, ScalarOps.One, dtype: ScalarType.Int64, device: hidden.device).unsqueeze(0).expand(b, t);
         var (cos, sin) = _rotary.Forward(positions, past + t, hidden.dtype);
+        var signedSin = LlamaRotaryEmbedding.SignedSin(sin);
         // A single new token may see every cached position; longer blocks need the causal mask (bottom-right aligned).
         Tensor? allowed = null;
         if (t > 1)
@@ -76,7 +87,7 @@ public sealed class LlamaModel : nn.Module
 
         var attention = kernel ?? LlamaAttention.DefaultKernel(hidden.device, hidden.dtype, t);
         foreach (var layer in layers)
-            hidden = layer.forward(hidden, cos, sin, allowed, cache, attention);
+            hidden = layer.forward(hidden, cos, signedSin, allowed, cache, attention);
         cache?.Advance((int)t);
         return norm.forward(hidden).MoveToOuterDisposeScope();
     }

@@ -25,13 +25,28 @@ public sealed class LlamaRmsNorm : nn.Module<Tensor, Tensor>
 
     public Parameter Weight => weight;
 
+    /// <summary>
+    /// Computes the norm through layer_norm's single fused kernel instead of the eight elementwise kernels of Hugging
+    /// Face's formula (the default, and the reference the fused form is tested against). The engine turns it on for CUDA,
+    /// where each kernel launch counts; on the CPU layer_norm over the doubled width is slower (BENCHMARKS.md).
+    /// </summary>
+    public bool Fused { get; set; }
+
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
+        using var eps = _eps.ToScalar();
+        if (Fused)
+        {
+            // [x, -x] has mean 0 and variance mean(x²), so layer_norm over it gives x·rsqrt(mean(x²) + eps) in its first
+            // half, computed in float32 and rounded once to the input dtype, as HF does before scaling by the weight.
+            long d = input.shape[^1];
+            var normed = nn.functional.layer_norm(cat(new[] { input, input.neg() }, -1), new[] { 2 * d }, null, null, _eps);
+            return (weight * normed.narrow(-1, 0, d)).MoveToOuterDisposeScope();
+        }
         var inputDtype = input.dtype;
         var x = input.to_type(ScalarType.Float32);
         var variance = x.pow(Two).mean(new long[] { -1 }, keepdim: true);
-        using var eps = _eps.ToScalar();
         x = x * rsqrt(variance.Plus(eps));
         return (weight * x.to_type(inputDtype)).MoveToOuterDisposeScope();
     }

@@ -79,15 +79,26 @@ public sealed class LlamaRotaryEmbedding
     {
         using var scope = NewDisposeScope();
         var c = cos.unsqueeze(1);
-        var s = sin.unsqueeze(1);
-        // rotate_half(x)·sin = roll(x, D/2)·(sin with its first half negated): per tensor one roll and one addcmul
-        // instead of narrow, neg, cat, mul and add; fewer kernel launches in every layer of every decoded token.
-        long half = query.shape[^1] / 2;
-        var signedSin = cat(new[] { -s.narrow(-1, 0, half), s.narrow(-1, half, half) }, -1);
-        var q = addcmul(query * c, query.roll(half, -1), signedSin, ScalarOps.One);
-        var k = addcmul(key * c, key.roll(half, -1), signedSin, ScalarOps.One);
-        return (q.MoveToOuterDisposeScope(), k.MoveToOuterDisposeScope());
+        var s = SignedSin(sin).unsqueeze(1);
+        return (Rotate(query, c, s).MoveToOuterDisposeScope(), Rotate(key, c, s).MoveToOuterDisposeScope());
     }
+
+    /// <summary>
+    /// sin with its first half negated: rotate_half(x)·sin = roll(x, D/2)·SignedSin(sin). Computed once per forward pass
+    /// and shared by every layer.
+    /// </summary>
+    public static Tensor SignedSin(Tensor sin)
+    {
+        long half = sin.shape[^1] / 2;
+        return cat(new[] { -sin.narrow(-1, 0, half), sin.narrow(-1, half, half) }, -1);
+    }
+
+    /// <summary>
+    /// x·cos + rotate_half(x)·sin as one roll and one addcmul (instead of narrow, neg, cat, mul and add): fewer kernel
+    /// launches in every layer of every decoded token. cos and signedSin broadcast against x (head dim last).
+    /// </summary>
+    public static Tensor Rotate(Tensor x, Tensor cos, Tensor signedSin) =>
+        addcmul(x * cos, x.roll(x.shape[^1] / 2, -1), signedSin, ScalarOps.One);
 
     private float[] ComputeInvFreq(long sequenceLength)
     {

@@ -28,6 +28,8 @@ public sealed class ImageEncoderBlock : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    public RelPosAttention Attention => attn;
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();

@@ -43,13 +43,84 @@ public sealed class RelPosAttention : nn.Module<Tensor, Tensor>
         var qkvOut = qkv.forward(x).reshape(b, h * w, 3, numHeads, -1).permute(2, 0, 3, 1, 4);
         var parts = qkvOut.reshape(3, b * numHeads, h * w, -1).unbind(0);
         Tensor q = parts[0], k = parts[1], v = parts[2];
-        using var scaleS = scale.ToScalar();
-        var attn = matmul(q * scaleS, k.transpose(-2, -1));
-        if (rel_pos_h is not null && rel_pos_w is not null)
-            attn = AddDecomposedRelPos(attn, q, rel_pos_h, rel_pos_w, h, w);
-        attn = attn.softmax(-1);
-        var y = matmul(attn, v).view(b, numHeads, h, w, -1).permute(0, 2, 3, 1, 4).reshape(b, h, w, -1);
+        Tensor y;
+        if (rel_pos_h is not null && rel_pos_w is not null && Kernel == SamAttentionKernel.AugmentedScaledDotProduct)
+        {
+            y = AugmentedAttention(q, k, v, rel_pos_h, rel_pos_w, h, w);
+        }
+        else
+        {
+            using var scaleS = scale.ToScalar();
+            var attn = matmul(q * scaleS, k.transpose(-2, -1));
+            if (rel_pos_h is not null && rel_pos_w is not null)
+                attn = AddDecomposedRelPos(attn, q, rel_pos_h, rel_pos_w, h, w);
+            y = matmul(attn.softmax(-1), v);
+        }
+        y = y.view(b, numHeads, h, w, -1).permute(0, 2, 3, 1, 4).reshape(b, h, w, -1);
         return proj.forward(y).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>How the attention is computed; the engine sets it (the default is the fused kernel).</summary>
+    public SamAttentionKernel Kernel { get; set; } = SamAttentionKernel.AugmentedScaledDotProduct;
+
+    /// <summary>
+    /// The same attention as the eager path through one fused SDPA kernel (flash attention on CUDA), which takes no bias.
+    /// The decomposed relative term is itself a dot product, so it rides along in extra channels: for the query at
+    /// (y, x) and the key at (ky, kx), q'·k' = scale·q·k + relH[y,x,ky] + relW[y,x,kx] when q' = [scale·q, relH, relW]
+    /// and k' = [k, onehot(ky), onehot(kx)]. Channels are padded to a multiple of 8 (the kernels' alignment) and v to the
+    /// same width (flash needs equal widths); SDPA's own 1/sqrt(width) is undone by scaling q' up front.
+    /// </summary>
+    private Tensor AugmentedAttention(Tensor q, Tensor k, Tensor v, Tensor relPosH, Tensor relPosW, long h, long w)
+    {
+        long bn = q.shape[0], n = h * w, d = q.shape[2];
+        long width = (d + h + w + 7) / 8 * 8;
+        double undoSdpaScale = Math.Sqrt(width);
+        using var qScale = (scale * undoSdpaScale).ToScalar();
+        using var tableScale = undoSdpaScale.ToScalar();
+        var rq = q.view(bn, h, w, d);
+        var relH = einsum("bhwc,hkc->bhwk", rq, GetRelPos(h, h, relPosH) * tableScale).reshape(bn, n, h);
+        var relW = einsum("bhwc,wkc->bhwk", rq, GetRelPos(w, w, relPosW) * tableScale).reshape(bn, n, w);
+        var parts = new List<Tensor> { q * qScale, relH, relW };
+        if (width > d + h + w) parts.Add(zeros(new[] { 1L, 1, width - d - h - w }, q.dtype, q.device).expand(bn, n, -1));
+        var qAug = cat(parts.ToArray(), -1);
+        var kAug = cat(new[] { k, KeyPositions(h, w, width - d, k.dtype, k.device).expand(bn, n, -1) }, -1);
+        var vAug = nn.functional.pad(v, new long[] { 0, width - d });
+        long heads = numHeads, b = bn / heads;
+        var y = nn.functional.scaled_dot_product_attention(qAug.view(b, heads, n, width), kAug.view(b, heads, n, width),
+            vAug.view(b, heads, n, width));
+        return y.narrow(-1, 0, d);
+    }
+
+    // The keys' extra channels [1, h·w, channels]: one-hot of the key's row, then of its column, then zeros. A constant of
+    // the grid; kept (one per module: windowed blocks always see the same window) so it is built once, not every frame.
+    private Tensor KeyPositions(long h, long w, long channels, ScalarType dtype, Device device)
+    {
+        if (_keyPositions is { } cached && cached.shape[1] == h * w && cached.shape[2] == channels && cached.dtype == dtype
+            && cached.device == device)
+            return cached;
+        _keyPositions?.Dispose();
+        using var scope = NewDisposeScope();
+        var rows = arange(h, device: device).repeat_interleave(w);
+        var cols = arange(w, device: device).repeat(h);
+        var table = cat(new[]
+        {
+            nn.functional.one_hot(rows, h), nn.functional.one_hot(cols, w),
+            zeros(new[] { h * w, channels - h - w }, ScalarType.Int64, device),
+        }, -1);
+        _keyPositions = table.to_type(dtype).unsqueeze(0).DetachFromDisposeScope();
+        return _keyPositions;
+    }
+
+    private Tensor? _keyPositions;
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _keyPositions?.Dispose();
+            _keyPositions = null;
+        }
+        base.Dispose(disposing);
     }
 
     /// <summary>Relative positional table for q_size × k_size, linearly resampled when the stored table length differs.</summary>

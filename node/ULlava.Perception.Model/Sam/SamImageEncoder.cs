@@ -40,6 +40,12 @@ public sealed class SamImageEncoder : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Chooses how every block computes its attention (see <see cref="SamAttentionKernel"/>).</summary>
+    public void SetAttentionKernel(SamAttentionKernel kernel)
+    {
+        foreach (var block in blocks) block.Attention.Kernel = kernel;
+    }
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();

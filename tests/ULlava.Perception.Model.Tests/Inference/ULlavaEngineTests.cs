@@ -52,6 +52,30 @@ public class ULlavaEngineTests
     }
 
     [Fact]
+    public void FusedNormsAndTheEagerSamKernelGiveTheSameResults()
+    {
+        // The CPU keeps the elementwise RMSNorm; the CUDA choice is forced here so this machine checks it.
+        Assert.False(Engine.Model.Llm.Model.FusedNorms);
+        using var baseline = ULlavaEngine.Load(new ULlavaEngineOptions
+        {
+            ModelDir = Fixtures.TinyCheckpoint, SamAttention = ULlava.Perception.Model.Sam.SamAttentionKernel.Eager,
+        });
+        using var fused = ULlavaEngine.Load(new ULlavaEngineOptions { ModelDir = Fixtures.TinyCheckpoint });
+        fused.Model.Llm.Model.FusedNorms = true;
+        Assert.True(fused.Model.Llm.Model.FusedNorms);
+        using var a = baseline.Encode(TinyEngine.Scene());
+        using var b = fused.Encode(TinyEngine.Scene());
+        var request = new InstructionRequest(TinyEngine.SegQuestion, InstructionKind.Segment);
+        var x = baseline.Run(a, request);
+        var y = fused.Run(b, request);
+        Assert.True(Iou(x.Masks[0].Pixels, y.Masks[0].Pixels) >= 0.999);
+        Assert.Equal(new[] { x.Boxes[0].XMin, x.Boxes[0].YMin, x.Boxes[0].XMax, x.Boxes[0].YMax },
+                     new[] { y.Boxes[0].XMin, y.Boxes[0].YMin, y.Boxes[0].XMax, y.Boxes[0].YMax }, (p, q) => Math.Abs(p - q) <= 1e-2f);
+        var ask = new InstructionRequest("What is in the image?", InstructionKind.Ask, 12);
+        Assert.Equal(baseline.Run(a, ask).Text, fused.Run(b, ask).Text);
+    }
+
+    [Fact]
     public void TheCachedSystemPromptGivesTheAnswersOfAWholePrefill()
     {
         using var whole = ULlavaEngine.Load(new ULlavaEngineOptions { ModelDir = Fixtures.TinyCheckpoint, CacheSystemPrompt = false });

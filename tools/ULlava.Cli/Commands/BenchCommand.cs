@@ -16,6 +16,7 @@ using ULlava.Perception.Node.Pipeline;
 using ULlava.Perception.Node.Results;
 using ULlava.Perception.Transport;
 using ULlava.Perception.Model.Clip;
+using ULlava.Perception.Model.Sam;
 using ULlava.Training.Scenes;
 using ULlava.Training.Training;
 using static TorchSharp.torch;
@@ -28,7 +29,7 @@ namespace ULlava.Cli.Commands;
 /// </summary>
 public static class BenchCommand
 {
-    public const string Usage = "bench [--quick] [--json FILE] [--video FILE | --synthetic] [--frames N] [--model DIR | --random-weights SIZE] [--unfused] [--no-system-cache] [--device D] [--dtype T] [--threads N]";
+    public const string Usage = "bench [--quick] [--json FILE] [--video FILE | --synthetic] [--frames N] [--model DIR | --random-weights SIZE] [--unfused] [--eager-norms] [--eager-sam-attention] [--no-system-cache] [--device D] [--dtype T] [--threads N]";
 
     private const string Segment = "Please segment and locate the red circle in this image.";
 
@@ -42,23 +43,33 @@ public static class BenchCommand
         string video = args.Optional("--video") ?? BundledAssets.SampleVideo;
         int frames = args.Int("--frames", quick ? 6 : 30, 2, 10_000);
         string? randomSize = args.Optional("--random-weights");
-        // --unfused: LLaMA's q/k/v and gate/up as separate GEMMs, the baseline of the fused default.
-        bool fuse = !args.Has("--unfused");
-        // --no-system-cache: every frame prefills its whole prompt, the baseline of the cached system prompt.
-        bool systemCache = !args.Has("--no-system-cache");
         var model = ModelArgs.Read(args);
+        // Each optimisation's baseline, to time it in the same sitting:
+        var options = model.Options() with
+        {
+            // LLaMA's q/k/v and gate/up as separate GEMMs (and q, k rotated apart).
+            FuseProjections = !args.Has("--unfused"),
+            // LLaMA's RMSNorm as Hugging Face's eight elementwise kernels (on CUDA; the CPU always uses them).
+            FuseNorms = !args.Has("--eager-norms"),
+            // SAM's image-encoder attention as Meta's matmul + relative bias + softmax + matmul.
+            SamAttention = args.Has("--eager-sam-attention") ? SamAttentionKernel.Eager : SamAttentionKernel.AugmentedScaledDotProduct,
+            // Every frame prefills its whole prompt.
+            CacheSystemPrompt = !args.Has("--no-system-cache"),
+        };
         args.EnsureAllUsed();
 
         var sample = synthetic ? RenderFrames(frames) : ReadFrames(video, frames);
-        using var engine = randomSize is null ? model.Load(fuse, systemCache) : LoadRandom(model, randomSize, fuse, systemCache);
+        using var engine = randomSize is null ? ULlavaEngine.Load(options) : LoadRandom(options, randomSize);
         // CUDA runs asynchronously: every timed action ends with a synchronize so the clock reads finished work.
         Action sync = engine.Model.Device.type == DeviceType.CUDA ? () => torch.cuda.synchronize() : () => { };
         var report = new Dictionary<string, object>
         {
             ["machine"] = Machine(model.Device, model.DType),
             ["model"] = engine.Description,
-            ["fused_projections"] = fuse,
-            ["system_prompt_cached"] = systemCache,
+            ["fused_projections"] = options.FuseProjections,
+            ["fused_norms"] = options.FuseNorms && engine.Model.Device.type == DeviceType.CUDA,
+            ["sam_attention"] = options.SamAttention.ToString(),
+            ["system_prompt_cached"] = options.CacheSystemPrompt,
             ["video"] = synthetic ? $"synthetic scenes {sample[0].Width}x{sample[0].Height}, {sample.Count} frames" : $"{Path.GetFileName(video)} {sample[0].Width}x{sample[0].Height}, {sample.Count} frames",
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
         };
@@ -222,11 +233,11 @@ public static class BenchCommand
         return (node.FramesProcessed, nodeMs, frameMs, resultTimes.Count > 0 ? resultTimes[0] : double.NaN);
     }
 
-    private static ULlavaEngine LoadRandom(ModelArgs model, string size, bool fuse, bool systemCache)
+    private static ULlavaEngine LoadRandom(ULlavaEngineOptions options, string size)
     {
         var config = ModelSizes.ByName(size);
         var processor = new ClipImageProcessor(ModelSizes.Processor(config));
-        return ULlavaEngine.CreateWithRandomWeights(model.Options(fuse, systemCache), config, processor, size);
+        return ULlavaEngine.CreateWithRandomWeights(options, config, processor, size);
     }
 
     /// <summary>Frames of the training scene generator (640×480): a bench that needs no video decoder.</summary>
