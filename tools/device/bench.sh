@@ -31,12 +31,17 @@ reference() {
   timeout "$limit" python3 "$(dirname "${BASH_SOURCE[0]}")/reference_bench.py" --attn "$attn" --json "$OUT/bench-$name.json" || status=1
   kill "$p"; echo "$name: peak GPU memory $(sort -n "$WORK/mem-$name.txt" | tail -1) MiB"
 }
-# WHAT: the runs to make (default: all four); e.g. WHAT="ours ours-no-system-cache" times one change against its baseline.
+# WHAT: the runs to make (default: the four below); e.g. WHAT="ours ours-no-system-cache" times one change against its
+# baseline; ours-eager-sam, ours-eager-norms, ours-unfused and ours-no-system-cache each undo one optimisation,
+# ours-baseline all of them.
 for run in ${WHAT:-ours ours-unfused reference reference-sdpa}; do
   case "$run" in
     ours) ours ours ;;
     ours-unfused) ours ours-unfused --unfused ;;
     ours-no-system-cache) ours ours-no-system-cache --no-system-cache ;;
+    ours-eager-sam) ours ours-eager-sam --eager-sam-attention ;;
+    ours-eager-norms) ours ours-eager-norms --eager-norms ;;
+    ours-baseline) ours ours-baseline --unfused --eager-norms --eager-sam-attention --no-system-cache ;;
     reference) reference reference eager ;;
     reference-sdpa) reference reference-sdpa sdpa ;;
     *) echo "unknown run $run" >&2; status=1 ;;
