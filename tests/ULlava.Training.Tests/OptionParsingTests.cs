@@ -43,6 +43,7 @@ public sealed partial class OptionParsingTests
         {
             (Trainer.Usage, a => TrainOptions.Parse(a)),
             (Evaluator.Usage, a => EvalOptions.Parse(a)),
+            (SamPretrainer.Usage, a => SamPretrainer.Options.Parse(a)),
         })
         {
             var names = OptionName().Matches(usage).Select(m => m.Groups[1].Value).Distinct().ToList();
@@ -58,7 +59,7 @@ public sealed partial class OptionParsingTests
                     _ => "1",
                 };
                 var args = new List<string> { "--" + name, value };
-                if (name != "out" && usage == Trainer.Usage) args.AddRange(["--out", "o"]);
+                if (name != "out" && (usage == Trainer.Usage || usage == SamPretrainer.Usage)) args.AddRange(["--out", "o"]);
                 if (name != "model" && usage == Evaluator.Usage) args.AddRange(["--model", "m"]);
                 parse(args.ToArray());
             }

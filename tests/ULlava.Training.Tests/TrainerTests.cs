@@ -75,6 +75,40 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void APretrainedSamLearnsItsPromptsAndKeepsItsEncoderFrozenThroughTrainingAndResume()
+    {
+        string samDir = Path.Combine(root, "sam");
+        var losses = SamPretrainer.Run(new SamPretrainer.Options
+        {
+            OutputDir = samDir, ModelSize = "tiny", Steps = 48, BatchSize = 4, LearningRate = 3e-3, WarmupSteps = 4,
+            SceneWidth = 96, SceneHeight = 72, LogEvery = 1000, Threads = 2, DataWorkers = 2,
+        }, _ => { });
+        // Whole cycles of the four prompt kinds (semantic, semantic, box, point), first against last.
+        Assert.True(losses.TakeLast(12).Average() < 0.8 * losses.Take(12).Average(), string.Join(" ", losses.Select(l => l.ToString("F2"))));
+        string file = Path.Combine(samDir, SamPretrainer.OutputFile);
+        var pretrained = TorchSharp.PyBridge.Safetensors.LoadStateDict(file);
+        Assert.Contains("mask_decoder.output_upscaling.0.weight", pretrained.Keys); // SAM's own key names
+
+        var run = Trainer.Run(Tiny("sam-frozen", 4) with { SamFile = file, CheckpointEvery = 2 }, _ => { });
+        Assert.True(CheckpointIO.ReadState(Path.Combine(root, "sam-frozen", "checkpoint-2")).FrozenSamEncoder);
+        var resumed = Trainer.Run(Tiny("sam-frozen-resumed", 4) with { ResumeFrom = Path.Combine(root, "sam-frozen", "checkpoint-2"), CheckpointEvery = 2 }, _ => { });
+        foreach (string checkpoint in new[] { run.FinalCheckpoint, resumed.FinalCheckpoint })
+        {
+            var weights = CheckpointWeights.Load(checkpoint);
+            // Every SAM tensor came from stage 1; the image encoder's are still those, bit for bit.
+            foreach (var (name, tensor) in pretrained)
+            {
+                Assert.True(weights.ContainsKey("visual_model." + name), $"{checkpoint}: visual_model.{name} missing");
+                if (name.StartsWith("image_encoder.", StringComparison.Ordinal))
+                    Assert.True(weights["visual_model." + name].eq(tensor).all().item<bool>(), $"{checkpoint}: visual_model.{name} changed");
+            }
+            foreach (var t in weights.Values) t.Dispose();
+        }
+        Assert.NotEqual(run.Losses[0].Total, run.Losses[^1].Total);
+        foreach (var t in pretrained.Values) t.Dispose();
+    }
+
+    [Fact]
     public void APretrainedVisionTowerLearnsItsPatchesAndStaysFrozenThroughTrainingAndResume()
     {
         string visionDir = Path.Combine(root, "vision");

@@ -15,6 +15,7 @@ var commands = new (string Name, string Usage, string Summary, Func<ArgReader, i
     ("soak", SoakCommand.Usage, "run the node on a live RTSP stream for a while; check memory, latency, clean stop (exit 1 on a failure)", SoakCommand.Run),
     ("replay", ReplayCommand.Usage, "feed a recording back through the node and compare the results with the recorded ones", ReplayCommand.Run),
     ("train-vision", TrainingCommands.TrainVisionUsage, "stage 0: pretrain the CLIP vision tower on synthetic scenes (then train --vision)", TrainingCommands.TrainVision),
+    ("train-sam", TrainingCommands.TrainSamUsage, "stage 1: pretrain SAM as a promptable segmenter on synthetic scenes (then train --sam)", TrainingCommands.TrainSam),
     ("train", TrainingCommands.TrainUsage, "train a u-LLaVA on synthetic scenes (checkpoints in the u-LLaVA layout, resumable)", TrainingCommands.Train),
     ("eval", TrainingCommands.EvalUsage, "score a checkpoint on held-out synthetic scenes (exit 1 below the targets)", TrainingCommands.Eval),
     ("eval-default", TrainingCommands.EvalDefaultUsage, "score the bundled default model on the held-out test split", TrainingCommands.EvalDefault),

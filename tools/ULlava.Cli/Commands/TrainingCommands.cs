@@ -33,6 +33,29 @@ public static class TrainingCommands
         return 0;
     }
 
+    public const string TrainSamUsage = "train-sam --out DIR [--size default|tiny] [--steps N] [--batch N] ...  (./run.sh train-sam --help)";
+
+    public static int TrainSam(ArgReader args)
+    {
+        var rest = args.Rest();
+        if (rest.Contains("--help"))
+        {
+            Console.WriteLine(SamPretrainer.Usage);
+            return 0;
+        }
+        SamPretrainer.Options options;
+        try
+        {
+            options = SamPretrainer.Options.Parse(rest);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        SamPretrainer.Run(options, Console.WriteLine);
+        return 0;
+    }
+
     public static int Train(ArgReader args)
     {
         var rest = args.Rest();

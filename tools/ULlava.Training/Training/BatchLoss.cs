@@ -62,7 +62,9 @@ public static class BatchLoss
             var locHidden = stack(withTargets.Select(i => hidden[i, batch[i].LocHiddenPosition]).ToArray(), 0);
 
             var sam = model.Sam;
-            var imageEmbeddings = sam.ImageEncoder.forward(prepared.SamInputs!.to(model.DType, device));
+            Tensor imageEmbeddings;
+            using (SamPretrainer.IsEncoderFrozen(model) ? no_grad() : null)
+                imageEmbeddings = sam.ImageEncoder.forward(prepared.SamInputs!.to(model.DType, device));
             var text = model.SegProjector.forward(segHidden).unsqueeze(1);
             var (sparse, dense) = sam.PromptEncoder.Forward(textEmbeds: text);
             var (lowRes, _) = sam.MaskDecoder.Forward(imageEmbeddings, sam.PromptEncoder.GetDensePe(), sparse, dense, multimaskOutput: false);

@@ -71,9 +71,12 @@ public sealed class SampleEncoder
     /// The mask in SAM's low-res frame: the image is resized so its long side is SAM's input side and padded at the
     /// bottom and right; each low-res cell's target is the share of its image pixels inside the mask (0 in the padding).
     /// </summary>
-    public float[] MaskTarget(byte[] mask, int width, int height)
+    public float[] MaskTarget(byte[] mask, int width, int height) => MaskTarget(mask, width, height, config.Sam);
+
+    /// <summary>The same for a SAM of <paramref name="sam"/>'s shapes (stage 1 has no tokenizer).</summary>
+    public static float[] MaskTarget(byte[] mask, int width, int height, SamConfig sam)
     {
-        int side = MaskSide, input = config.Sam.ImageSize;
+        int side = 4 * sam.EmbeddingSide, input = sam.ImageSize;
         var (rh, rw) = SamTransforms.GetPreprocessShape(height, width, input);
         double cellsPerPixelX = (double)rw / width * side / input, cellsPerPixelY = (double)rh / height * side / input;
         var inside = new float[side * side];

@@ -41,6 +41,9 @@ public sealed record TrainOptions
     /// <summary>A pretrained vision tower (train-vision's vision_encoder.safetensors), loaded and frozen; a resume keeps it frozen.</summary>
     public string? VisionFile { get; init; }
 
+    /// <summary>A pretrained SAM (train-sam's sam.safetensors), loaded with its image encoder frozen; a resume keeps it frozen.</summary>
+    public string? SamFile { get; init; }
+
     /// <summary>Stop after this many seconds with a resumable checkpoint (0: no limit): a machine lent for minutes.</summary>
     public int MaxSeconds { get; init; }
 
@@ -59,7 +62,7 @@ public sealed record TrainOptions
         var r = new OptionReader(args, new HashSet<string>
         {
             "out", "size", "config", "steps", "batch", "lr", "warmup", "min-lr-ratio", "weight-decay", "clip", "seed", "scene",
-            "save-every", "log-every", "resume", "vision", "max-seconds", "device", "threads", "data-workers",
+            "save-every", "log-every", "resume", "vision", "sam", "max-seconds", "device", "threads", "data-workers",
         });
         var d = new TrainOptions { OutputDir = r.String("out") ?? throw new ArgumentException("--out DIR is required") };
         var scene = r.Size("scene");
@@ -81,6 +84,7 @@ public sealed record TrainOptions
             LogEvery = r.Int("log-every") ?? d.LogEvery,
             ResumeFrom = r.String("resume"),
             VisionFile = r.String("vision"),
+            SamFile = r.String("sam"),
             MaxSeconds = r.Int("max-seconds") ?? d.MaxSeconds,
             Device = r.String("device") ?? d.Device,
             Threads = r.Int("threads") ?? d.Threads,

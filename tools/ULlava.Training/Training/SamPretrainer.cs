@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using TorchSharp;
+using TorchSharp.PyBridge;
+using ULlava.Perception.Model;
+using ULlava.Perception.Model.Config;
+using ULlava.Perception.Model.Native;
+using ULlava.Perception.Model.Sam;
+using ULlava.Training.Scenes;
+using static TorchSharp.torch;
+
+namespace ULlava.Training.Training;
+
+/// <summary>
+/// Stage 1: pretrains SAM alone as a promptable segmenter, as u-LLaVA starts from Meta's pretrained SAM. Trained from
+/// scratch only through [SEG] (stage 2), SAM reached a validation mIoU of ~0.37 and stayed there however long it ran
+/// (10 masks a step, each asked through a 4-layer LLM). Here every sample is a mask, asked one of three ways: a
+/// semantic prompt token (learned colour + shape embeddings, the kind of sparse token [SEG] becomes through
+/// seg_projector; the tables are thrown away), the object's box, or a point inside it (the prompts the node's SAM
+/// commands send). BCE + dice at the decoder's low resolution, as in stage 2. `train --sam` loads the result and
+/// freezes the image encoder; the prompt encoder and mask decoder go on learning.
+/// </summary>
+public static class SamPretrainer
+{
+    public const string Usage =
+        """
+        train-sam [options]                  stage 1: pretrain SAM as a promptable segmenter on synthetic scenes
+          --out DIR                          writes DIR/sam.safetensors (required), stage 2 takes it as its sam FILE
+          --size default|tiny                model size (default)
+          --steps N                          (3000); --batch N (16); --lr X (1e-3); --warmup N (100)
+          --seed N                           initial weights and samples (1)
+          --scene WxH                        scene size (640x480); --log-every N (50)
+          --max-seconds N                    stop early and save (0: no limit)
+          --device cpu|cuda|cuda:N           (cpu); --threads N; --data-workers N (every core)
+        """;
+
+    public const string OutputFile = "sam.safetensors";
+
+    private static readonly int Colours = SceneColour.Palette.Count;
+    private static readonly int Shapes = Enum.GetValues<ShapeKind>().Length;
+
+    /// <summary>How a sample asks for its object; one kind per step so a batch has one prompt shape.</summary>
+    public enum PromptKind { Semantic, Box, Point }
+
+    /// <summary>Steps cycle semantic, semantic, box, point: [SEG]'s kind of prompt half the time.</summary>
+    public static PromptKind KindOf(int step) => (step % 4) switch { 0 or 1 => PromptKind.Semantic, 2 => PromptKind.Box, _ => PromptKind.Point };
+
+    /// <summary>One sample: SAM's input, the low-res mask target and the prompt's ingredients (in frame pixels).</summary>
+    public sealed record Sample(Tensor Input, float[] MaskTarget, int Colour, int Shape, float[] Box, float[] Point, int Height, int Width);
+
+    /// <summary>
+    /// The sample of <paramref name="seed"/>: a scene, one of its objects and a point drawn uniformly among its visible
+    /// pixels. The semantic target is every object with that colour and shape (the phrase names them all).
+    /// </summary>
+    public static Sample MakeSample(SceneGenerator generator, ulong seed, SamConfig sam)
+    {
+        var scene = generator.Generate(seed);
+        var rng = DeterministicRandom.For(seed, 0x5A11);
+        var target = rng.Pick(scene.Objects);
+        var union = new byte[scene.Width * scene.Height];
+        foreach (var o in scene.Objects.Where(o => o.Shape == target.Shape && o.Colour == target.Colour))
+            for (int i = 0; i < union.Length; i++) union[i] |= o.Mask[i];
+        int pick = rng.Next(0, target.VisiblePixels), at = -1;
+        for (int i = 0; i < target.Mask.Length && pick >= 0; i++)
+            if (target.Mask[i] != 0 && pick-- == 0) at = i;
+        using var rgb = tensor(scene.Rgb, new long[] { scene.Height, scene.Width, 3 }, ScalarType.Byte);
+        var b = target.Box;
+        return new Sample(SamModel.Preprocess(rgb, sam).Input, SampleEncoder.MaskTarget(union, scene.Width, scene.Height, sam),
+            IndexOf(target.Colour), (int)target.Shape, [(float)b.XMin, (float)b.YMin, (float)b.XMax, (float)b.YMax],
+            [at % scene.Width, at / scene.Width], scene.Height, scene.Width);
+    }
+
+    private static int IndexOf(SceneColour colour)
+    {
+        for (int i = 0; i < Colours; i++)
+            if (SceneColour.Palette[i] == colour) return i;
+        throw new ArgumentException($"colour {colour.Name} is not in the palette", nameof(colour));
+    }
+
+    /// <summary>The prompt encoder's sparse and dense embeddings for a batch asked the <paramref name="kind"/> way.</summary>
+    public static (Tensor Sparse, Tensor Dense) Prompts(SamModel sam, IReadOnlyList<Sample> batch, PromptKind kind,
+        nn.Module<Tensor, Tensor> colourTable, nn.Module<Tensor, Tensor> shapeTable)
+    {
+        using var scope = NewDisposeScope();
+        var device = sam.PromptEncoder.GetDensePe().device;
+        int h = batch[0].Height, w = batch[0].Width, side = sam.Config.ImageSize;
+        (Tensor, Tensor) result = kind switch
+        {
+            PromptKind.Semantic => sam.PromptEncoder.Forward(textEmbeds: (colourTable.forward(tensor(batch.Select(s => (long)s.Colour).ToArray(), device: device))
+                + shapeTable.forward(tensor(batch.Select(s => (long)s.Shape).ToArray(), device: device))).unsqueeze(1)),
+            PromptKind.Box => sam.PromptEncoder.Forward(boxes: SamTransforms.ApplyBoxes(
+                tensor(batch.SelectMany(s => s.Box).ToArray(), new long[] { batch.Count, 4 }), h, w, side).to(device)),
+            _ => sam.PromptEncoder.Forward(
+                SamTransforms.ApplyCoords(tensor(batch.SelectMany(s => s.Point).ToArray(), new long[] { batch.Count, 1, 2 }), h, w, side).to(device),
+                ones(batch.Count, 1, dtype: ScalarType.Int64, device: device)),
+        };
+        return (result.Item1.MoveToOuterDisposeScope(), result.Item2.MoveToOuterDisposeScope());
+    }
+
+    public sealed record Options
+    {
+        public required string OutputDir { get; init; }
+        public string ModelSize { get; init; } = "default";
+        public int Steps { get; init; } = 3000;
+        public int BatchSize { get; init; } = 16;
+        public double LearningRate { get; init; } = 1e-3;
+        public int WarmupSteps { get; init; } = 100;
+        public ulong Seed { get; init; } = 1;
+        public int SceneWidth { get; init; } = 640;
+        public int SceneHeight { get; init; } = 480;
+        public int LogEvery { get; init; } = 50;
+        public double MaxSeconds { get; init; }
+        public string Device { get; init; } = "cpu";
+        public int Threads { get; init; }
+        public int DataWorkers { get; init; }
+
+        public static Options Parse(IReadOnlyList<string> args)
+        {
+            var r = new OptionReader(args, new HashSet<string> { "out", "size", "steps", "batch", "lr", "warmup", "seed", "scene", "log-every", "max-seconds", "device", "threads", "data-workers" });
+            var d = new Options { OutputDir = r.String("out") ?? throw new ArgumentException("--out DIR is required") };
+            var scene = r.Size("scene");
+            return d with
+            {
+                ModelSize = r.String("size") ?? d.ModelSize,
+                Steps = r.Int("steps") ?? d.Steps,
+                BatchSize = r.Int("batch") ?? d.BatchSize,
+                LearningRate = r.Double("lr") ?? d.LearningRate,
+                WarmupSteps = r.Int("warmup") ?? d.WarmupSteps,
+                Seed = r.ULong("seed") ?? d.Seed,
+                SceneWidth = scene?.Width ?? d.SceneWidth,
+                SceneHeight = scene?.Height ?? d.SceneHeight,
+                LogEvery = r.Int("log-every") ?? d.LogEvery,
+                MaxSeconds = r.Double("max-seconds") ?? d.MaxSeconds,
+                Device = r.String("device") ?? d.Device,
+                Threads = r.Int("threads") ?? d.Threads,
+                DataWorkers = r.Int("data-workers") ?? d.DataWorkers,
+            };
+        }
+    }
+
+    /// <summary>Trains and writes <c>OutputDir/sam.safetensors</c> (SAM's state dict, Meta's key names); returns every step's loss.</summary>
+    public static IReadOnlyList<double> Run(Options options, Action<string>? log = null)
+    {
+        log ??= Console.WriteLine;
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Steps, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1);
+        var device = TorchRuntime.Initialize(null, options.Device);
+        if (options.Threads > 0) set_num_threads(options.Threads);
+        var config = ModelSizes.ByName(options.ModelSize);
+        manual_seed((long)(options.Seed & 0x7FFFFFFFFFFFFFFF));
+        // SAM as the full model builds it (same config, same initialisation), plus the semantic prompt's two tables.
+        using var model = new ULlavaForCausalLM(config);
+        var sam = model.Sam;
+        long promptDim = config.Sam.PromptEmbedDim;
+        using var colourTable = nn.Embedding(Colours, promptDim);
+        using var shapeTable = nn.Embedding(Shapes, promptDim);
+        if (device.type != DeviceType.CPU)
+        {
+            sam.to(device);
+            colourTable.to(device);
+            shapeTable.to(device);
+        }
+        sam.train();
+        var parameters = sam.named_parameters().Select(p => ("sam." + p.name, p.parameter))
+            .Concat(colourTable.named_parameters().Select(p => ("colour." + p.name, p.parameter)))
+            .Concat(shapeTable.named_parameters().Select(p => ("shape." + p.name, p.parameter))).ToList();
+        using var optimizer = new AdamWOptimizer(parameters);
+        var schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps, options.Steps);
+        int workers = options.DataWorkers > 0 ? options.DataWorkers : Environment.ProcessorCount;
+        int side = 4 * config.Sam.EmbeddingSide;
+
+        // Samples are rendered on every core, one step ahead of the model (each from its own seed: deterministic).
+        Sample[] Make(int step)
+        {
+            var generator = new ThreadLocal<SceneGenerator>(() => new SceneGenerator(options.SceneWidth, options.SceneHeight));
+            var samples = new Sample[options.BatchSize];
+            Parallel.For(0, options.BatchSize, new ParallelOptions { MaxDegreeOfParallelism = workers }, b =>
+                samples[b] = MakeSample(generator.Value!, Trainer.TrainingSplitSeed(options.Seed, (ulong)step * (ulong)options.BatchSize + (ulong)b), config.Sam));
+            return samples;
+        }
+
+        var losses = new List<double>();
+        var started = Stopwatch.GetTimestamp();
+        var windowStart = started;
+        int windowSteps = 0, done = 0;
+        log(FormattableString.Invariant($"pretraining SAM ({config.Sam.ImageSize} px, {config.Sam.EncoderDepth} blocks of {config.Sam.EncoderEmbedDim}) on {device}, {options.Steps} steps, batch {options.BatchSize}"));
+        var next = Task.Run(() => Make(0));
+        for (int step = 0; step < options.Steps; step++)
+        {
+            var batch = next.GetAwaiter().GetResult();
+            if (step + 1 < options.Steps)
+            {
+                int following = step + 1;
+                next = Task.Run(() => Make(following));
+            }
+            optimizer.ZeroGrad();
+            double value;
+            using (var scope = NewDisposeScope())
+            {
+                var inputs = cat(batch.Select(s => s.Input).ToArray(), 0).to(device);
+                var targets = tensor(batch.SelectMany(s => s.MaskTarget).ToArray(), new long[] { batch.Length, side, side }).to(device);
+                var embeddings = sam.ImageEncoder.forward(inputs);
+                var (sparse, dense) = Prompts(sam, batch, KindOf(step), colourTable, shapeTable);
+                var (lowRes, _) = sam.MaskDecoder.Forward(embeddings, sam.PromptEncoder.GetDensePe(), sparse, dense, multimaskOutput: false);
+                var logits = lowRes[.., 0];
+                var loss = 2 * ULlavaLosses.MaskBce(logits, targets) + 0.5 * ULlavaLosses.MaskDice(logits, targets);
+                loss.backward();
+                optimizer.ClipGradientNorm(1.0);
+                optimizer.Update(schedule.At(step));
+                value = loss.item<float>();
+            }
+            foreach (var s in batch) s.Input.Dispose();
+            losses.Add(value);
+            done = step + 1;
+            windowSteps++;
+            if (done % Math.Max(1, options.LogEvery) == 0 || done == options.Steps)
+            {
+                double seconds = Stopwatch.GetElapsedTime(windowStart).TotalSeconds;
+                log(FormattableString.Invariant($"step {done}/{options.Steps} loss {losses.TakeLast(windowSteps).Average():F4} | {windowSteps / seconds:F2} it/s"));
+                windowStart = Stopwatch.GetTimestamp();
+                windowSteps = 0;
+            }
+            if (options.MaxSeconds > 0 && Stopwatch.GetElapsedTime(started).TotalSeconds >= options.MaxSeconds && done < options.Steps)
+            {
+                log(FormattableString.Invariant($"--max-seconds {options.MaxSeconds}: stopping after step {done}"));
+                break;
+            }
+        }
+        if (done < options.Steps) foreach (var s in next.GetAwaiter().GetResult()) s.Input.Dispose();
+        Directory.CreateDirectory(options.OutputDir);
+        string path = Path.Combine(options.OutputDir, OutputFile);
+        using (var scope = NewDisposeScope())
+            Safetensors.SaveStateDict(path, sam.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().contiguous()));
+        log($"saved {path} after {done} steps");
+        return losses;
+    }
+
+    /// <summary>Loads a pretrained SAM into <paramref name="model"/> and freezes its image encoder (u-LLaVA keeps SAM's encoder frozen).</summary>
+    public static void LoadWithFrozenEncoder(string path, ULlavaForCausalLM model)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"pretrained SAM not found: {path} (train-sam writes it)", path);
+        var weights = Safetensors.LoadStateDict(path);
+        try
+        {
+            Perception.Model.Loading.StateDictCopy.Into(model.Sam, weights);
+        }
+        finally
+        {
+            foreach (var t in weights.Values) t.Dispose();
+        }
+        FreezeEncoder(model);
+    }
+
+    /// <summary>Stops gradients into SAM's image encoder (its weights still travel in every checkpoint).</summary>
+    public static void FreezeEncoder(ULlavaForCausalLM model)
+    {
+        foreach (var p in model.Sam.ImageEncoder.parameters()) p.requires_grad_(false);
+    }
+
+    public static bool IsEncoderFrozen(ULlavaForCausalLM model) => model.Sam.ImageEncoder.parameters().All(p => !p.requires_grad);
+}
