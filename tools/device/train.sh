@@ -7,7 +7,7 @@
 #   VISION (a train-vision vision_encoder.safetensors: skips stage 0)  STAGE0_STEPS (3000)
 #   SAM (a train-sam sam.safetensors) or SAM_SECONDS (> 0: run stage 1 for that long first, batch SAM_BATCH (32));
 #   with neither, SAM trains from scratch inside stage 2
-#   DEVICE (cuda)  TRAIN_SECONDS (300)  STEPS (20000)  BATCH (8)  LR (1e-3)  WARMUP (500)  TRAIN_ARGS (extra train options)
+#   KEEP_OPTIMIZER (1; 0: results without the optimizer state)  DEVICE (cuda)  TRAIN_SECONDS (300)  STEPS (20000)  BATCH (8)  LR (1e-3)  WARMUP (500)  TRAIN_ARGS (extra train options)
 set -euo pipefail
 : "${OUT:?set OUT to the folder that comes back}"
 KIT="${KIT:-out/device/ullava.tar.xz}"
@@ -32,7 +32,9 @@ if [ -z "$sam" ] && [ "${SAM_SECONDS:-0}" -gt 0 ]; then
   sam="$RUN/sam/sam.safetensors"
 fi
 pack() {
-  (cd "$RUN" && tar -cf - --exclude=./default/final . | xz -T0 -3 | split -b 15M - "$OUT/results.tar.xz.part-")
+  # KEEP_OPTIMIZER=0 leaves the optimizer state out (not resumable, 53 MB less to bring back).
+  (cd "$RUN" && tar -cf - --exclude=./default/final ${KEEP_OPTIMIZER:+$([ "$KEEP_OPTIMIZER" = 0 ] && echo --exclude=optimizer.safetensors)} . \
+    | xz -T0 -3 | split -b 15M - "$OUT/results.tar.xz.part-")
   ls -l "$OUT"
 }
 trap pack EXIT
