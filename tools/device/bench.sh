@@ -18,30 +18,35 @@ status=0
 peak() { nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > "$1" & echo $!; }
 # Ours with fused projections (the default) and without (the baseline of that change), then the reference with eager
 # attention (what the issue's figures are) and with SDPA (its fastest stock setting).
+declare -A seen
+# A run's name, numbered from its second time on (so repeated runs keep their reports apart).
+# Sets $name (not a subshell: the count must survive).
+numbered() { seen[$1]=$(( ${seen[$1]:-0} + 1 )); name="$1"; [ "${seen[$1]}" -eq 1 ] || name="$1-${seen[$1]}"; }
 ours() {
-  local name="$1"; shift
+  local name; numbered "$1"; shift
   p=$(peak "$WORK/mem-$name.txt")
   timeout "$limit" "$WORK/ullava/ullava" bench --random-weights ullava-7b --synthetic --device cuda --dtype bfloat16 \
     --json "$OUT/bench-$name.json" "$@" || status=1
   kill "$p"; echo "$name: peak GPU memory $(sort -n "$WORK/mem-$name.txt" | tail -1) MiB"
 }
 reference() {
-  local name="$1" attn="$2"
+  local name attn="$2"; numbered "$1"
   p=$(peak "$WORK/mem-$name.txt")
   timeout "$limit" python3 "$(dirname "${BASH_SOURCE[0]}")/reference_bench.py" --attn "$attn" --json "$OUT/bench-$name.json" || status=1
   kill "$p"; echo "$name: peak GPU memory $(sort -n "$WORK/mem-$name.txt" | tail -1) MiB"
 }
 # WHAT: the runs to make (default: the four below); e.g. WHAT="ours ours-no-system-cache" times one change against its
-# baseline; ours-eager-sam, ours-eager-norms, ours-unfused and ours-no-system-cache each undo one optimisation,
-# ours-baseline all of them.
+# baseline; ours-eager-norms, ours-unfused and ours-no-system-cache each undo one optimisation, ours-baseline all of
+# them; ours-eager-sam and ours-augmented-sam force SAM's attention kernel either way. A run named twice is numbered.
 for run in ${WHAT:-ours ours-unfused reference reference-sdpa}; do
   case "$run" in
     ours) ours ours ;;
     ours-unfused) ours ours-unfused --unfused ;;
     ours-no-system-cache) ours ours-no-system-cache --no-system-cache ;;
-    ours-eager-sam) ours ours-eager-sam --eager-sam-attention ;;
+    ours-eager-sam) ours ours-eager-sam --sam-attention eager ;;
+    ours-augmented-sam) ours ours-augmented-sam --sam-attention augmented ;;
     ours-eager-norms) ours ours-eager-norms --eager-norms ;;
-    ours-baseline) ours ours-baseline --unfused --eager-norms --eager-sam-attention --no-system-cache ;;
+    ours-baseline) ours ours-baseline --unfused --eager-norms --sam-attention eager --no-system-cache ;;
     reference) reference reference eager ;;
     reference-sdpa) reference reference-sdpa sdpa ;;
     *) echo "unknown run $run" >&2; status=1 ;;

@@ -33,8 +33,8 @@ public sealed record ULlavaEngineOptions
     /// </summary>
     public bool FuseNorms { get; init; } = true;
 
-    /// <summary>SAM's image-encoder attention: one fused kernel by default; <see cref="SamAttentionKernel.Eager"/> to time the difference.</summary>
-    public Sam.SamAttentionKernel SamAttention { get; init; } = Sam.SamAttentionKernel.AugmentedScaledDotProduct;
+    /// <summary>SAM's image-encoder attention; null: <see cref="Sam.SamImageEncoder.DefaultKernel"/> for the device.</summary>
+    public Sam.SamAttentionKernel? SamAttention { get; init; }
 
     /// <summary>Prefill the prompt's text before the image once per engine and copy its KV into every frame's prefix; off to time the difference.</summary>
     public bool CacheSystemPrompt { get; init; } = true;

@@ -53,7 +53,7 @@ public sealed class RelPosAttention : nn.Module<Tensor, Tensor>
             using var scaleS = scale.ToScalar();
             var attn = matmul(q * scaleS, k.transpose(-2, -1));
             if (rel_pos_h is not null && rel_pos_w is not null)
-                attn = AddDecomposedRelPos(attn, q, rel_pos_h, rel_pos_w, h, w);
+                attn = AddDecomposedRelPos(attn, q, RelPos(h, rel_pos_h), RelPos(w, rel_pos_w), h, w);
             y = matmul(attn.softmax(-1), v);
         }
         y = y.view(b, numHeads, h, w, -1).permute(0, 2, 3, 1, 4).reshape(b, h, w, -1);
@@ -78,8 +78,8 @@ public sealed class RelPosAttention : nn.Module<Tensor, Tensor>
         using var qScale = (scale * undoSdpaScale).ToScalar();
         using var tableScale = undoSdpaScale.ToScalar();
         var rq = q.view(bn, h, w, d);
-        var relH = einsum("bhwc,hkc->bhwk", rq, GetRelPos(h, h, relPosH) * tableScale).reshape(bn, n, h);
-        var relW = einsum("bhwc,wkc->bhwk", rq, GetRelPos(w, w, relPosW) * tableScale).reshape(bn, n, w);
+        var relH = einsum("bhwc,hkc->bhwk", rq, RelPos(h, relPosH) * tableScale).reshape(bn, n, h);
+        var relW = einsum("bhwc,wkc->bhwk", rq, RelPos(w, relPosW) * tableScale).reshape(bn, n, w);
         var parts = new List<Tensor> { q * qScale, relH, relW };
         if (width > d + h + w) parts.Add(zeros(new[] { 1L, 1, width - d - h - w }, q.dtype, q.device).expand(bn, n, -1));
         var qAug = cat(parts.ToArray(), -1);
@@ -119,8 +119,29 @@ public sealed class RelPosAttention : nn.Module<Tensor, Tensor>
         {
             _keyPositions?.Dispose();
             _keyPositions = null;
+            foreach (var index in _relativeIndex.Values) index.Dispose();
+            _relativeIndex.Clear();
         }
         base.Dispose(disposing);
+    }
+
+    // The relative-distance index of each (query, key) row pair is a constant of the grid: built once per module and size
+    // (seven small kernels a block otherwise, on every frame); the table lookup itself stays per call, as tables train.
+    private readonly Dictionary<(long Size, string Device), Tensor> _relativeIndex = new();
+
+    /// <summary>The relative table for a size × size grid side: <see cref="GetRelPos"/> with its index cached.</summary>
+    private Tensor RelPos(long size, Tensor relPos)
+    {
+        long maxRelDist = 2 * size - 1;
+        if (relPos.shape[0] != maxRelDist) return GetRelPos(size, size, relPos);
+        var key = (size, relPos.device.ToString());
+        if (!_relativeIndex.TryGetValue(key, out var index))
+        {
+            using var scope = NewDisposeScope();
+            index = RelativeIndex(size, size, relPos.device).DetachFromDisposeScope();
+            _relativeIndex[key] = index;
+        }
+        return relPos.index_select(0, index).view(size, size, -1);
     }
 
     /// <summary>Relative positional table for q_size × k_size, linearly resampled when the stored table length differs.</summary>
@@ -134,6 +155,12 @@ public sealed class RelPosAttention : nn.Module<Tensor, Tensor>
                     size: new[] { maxRelDist }, mode: InterpolationMode.Linear)
                 .reshape(-1, maxRelDist).permute(1, 0);
         }
+        return table.index_select(0, RelativeIndex(qSize, kSize, relPos.device)).view(qSize, kSize, -1);
+    }
+
+    // Meta's get_rel_pos index: (q·qScale - k·kScale) + (k_size - 1)·kScale for every (q, k), flattened.
+    private static Tensor RelativeIndex(long qSize, long kSize, Device device)
+    {
         double qScale = Math.Max((double)kSize / qSize, 1.0);
         double kScale = Math.Max((double)qSize / kSize, 1.0);
         using var qSizeS = qSize.ToScalar();
@@ -141,16 +168,14 @@ public sealed class RelPosAttention : nn.Module<Tensor, Tensor>
         using var qScaleS = qScale.ToScalar();
         using var kScaleS = kScale.ToScalar();
         using var offsetS = ((kSize - 1) * kScale).ToScalar();
-        var qCoords = arange(ScalarOps.Zero, qSizeS, ScalarOps.One, dtype: ScalarType.Float32, device: relPos.device).unsqueeze(1) * qScaleS;
-        var kCoords = arange(ScalarOps.Zero, kSizeS, ScalarOps.One, dtype: ScalarType.Float32, device: relPos.device).unsqueeze(0) * kScaleS;
-        var relative = (qCoords - kCoords).Plus(offsetS).to_type(ScalarType.Int64);
-        return table.index_select(0, relative.flatten()).view(qSize, kSize, -1);
+        var qCoords = arange(ScalarOps.Zero, qSizeS, ScalarOps.One, dtype: ScalarType.Float32, device: device).unsqueeze(1) * qScaleS;
+        var kCoords = arange(ScalarOps.Zero, kSizeS, ScalarOps.One, dtype: ScalarType.Float32, device: device).unsqueeze(0) * kScaleS;
+        return (qCoords - kCoords).Plus(offsetS).to_type(ScalarType.Int64).flatten();
     }
 
-    internal static Tensor AddDecomposedRelPos(Tensor attn, Tensor q, Tensor relPosH, Tensor relPosW, long h, long w)
+    /// <summary>Adds q's decomposed relative terms with the tables rh [h,h,C] and rw [w,w,C] to attn [B, hw, hw].</summary>
+    internal static Tensor AddDecomposedRelPos(Tensor attn, Tensor q, Tensor rh, Tensor rw, long h, long w)
     {
-        var rh = GetRelPos(h, h, relPosH);
-        var rw = GetRelPos(w, w, relPosW);
         long b = q.shape[0], dim = q.shape[2];
         var rq = q.reshape(b, h, w, dim);
         var relH = einsum("bhwc,hkc->bhwk", rq, rh);

@@ -29,7 +29,7 @@ namespace ULlava.Cli.Commands;
 /// </summary>
 public static class BenchCommand
 {
-    public const string Usage = "bench [--quick] [--json FILE] [--video FILE | --synthetic] [--frames N] [--model DIR | --random-weights SIZE] [--unfused] [--eager-norms] [--eager-sam-attention] [--no-system-cache] [--device D] [--dtype T] [--threads N]";
+    public const string Usage = "bench [--quick] [--json FILE] [--video FILE | --synthetic] [--frames N] [--model DIR | --random-weights SIZE] [--unfused] [--eager-norms] [--sam-attention eager|augmented] [--no-system-cache] [--device D] [--dtype T] [--threads N]";
 
     private const string Segment = "Please segment and locate the red circle in this image.";
 
@@ -51,8 +51,14 @@ public static class BenchCommand
             FuseProjections = !args.Has("--unfused"),
             // LLaMA's RMSNorm as Hugging Face's eight elementwise kernels (on CUDA; the CPU always uses them).
             FuseNorms = !args.Has("--eager-norms"),
-            // SAM's image-encoder attention as Meta's matmul + relative bias + softmax + matmul.
-            SamAttention = args.Has("--eager-sam-attention") ? SamAttentionKernel.Eager : SamAttentionKernel.AugmentedScaledDotProduct,
+            // SAM's image-encoder attention (default: the device's choice, SamImageEncoder.DefaultKernel).
+            SamAttention = args.Optional("--sam-attention") switch
+            {
+                null => null,
+                "eager" => SamAttentionKernel.Eager,
+                "augmented" => SamAttentionKernel.AugmentedScaledDotProduct,
+                var other => throw new UsageException($"--sam-attention: '{other}' is not eager or augmented"),
+            },
             // Every frame prefills its whole prompt.
             CacheSystemPrompt = !args.Has("--no-system-cache"),
         };
@@ -68,7 +74,7 @@ public static class BenchCommand
             ["model"] = engine.Description,
             ["fused_projections"] = options.FuseProjections,
             ["fused_norms"] = options.FuseNorms && engine.Model.Device.type == DeviceType.CUDA,
-            ["sam_attention"] = options.SamAttention.ToString(),
+            ["sam_attention"] = (options.SamAttention ?? SamImageEncoder.DefaultKernel(engine.Model.Device)).ToString(),
             ["system_prompt_cached"] = options.CacheSystemPrompt,
             ["video"] = synthetic ? $"synthetic scenes {sample[0].Width}x{sample[0].Height}, {sample.Count} frames" : $"{Path.GetFileName(video)} {sample[0].Width}x{sample[0].Height}, {sample.Count} frames",
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
