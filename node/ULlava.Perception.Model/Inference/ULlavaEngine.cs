@@ -42,7 +42,7 @@ public sealed class ULlavaEngine : IInferenceEngine
     {
         this.options = options;
         Model = model;
-        model.Sam.ImageEncoder.SetAttentionKernel(options.SamAttention ?? SamImageEncoder.DefaultKernel(model.Device));
+        model.Sam.ImageEncoder.SetAttentionKernel(options.SamAttention);
         model.Llm.Model.FusedNorms = options.FuseNorms && model.Llm.Model.EmbedTokens.weight!.device.type == DeviceType.CUDA;
         Tokenizer = tokenizer;
         Processor = processor;

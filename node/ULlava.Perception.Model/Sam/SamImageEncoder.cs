@@ -40,15 +40,6 @@ public sealed class SamImageEncoder : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>
-    /// The engine's choice, measured (BENCHMARKS.md): on the CPU the augmented kernel takes the default model's encoder
-    /// from 34.7 to 25.3 ms (its math path never builds the biased score matrix); on an H100 with SAM-H it was not faster
-    /// (54–64 ms in four runs against 51 eager: flash pads the 112/208 channels and the windows are small), so CUDA
-    /// keeps Meta's form.
-    /// </summary>
-    public static SamAttentionKernel DefaultKernel(Device device) =>
-        device.type == DeviceType.CUDA ? SamAttentionKernel.Eager : SamAttentionKernel.AugmentedScaledDotProduct;
-
     /// <summary>Chooses how every block computes its attention (see <see cref="SamAttentionKernel"/>).</summary>
     public void SetAttentionKernel(SamAttentionKernel kernel)
     {

@@ -51,12 +51,11 @@ public static class BenchCommand
             FuseProjections = !args.Has("--unfused"),
             // LLaMA's RMSNorm as Hugging Face's eight elementwise kernels (on CUDA; the CPU always uses them).
             FuseNorms = !args.Has("--eager-norms"),
-            // SAM's image-encoder attention (default: the device's choice, SamImageEncoder.DefaultKernel).
+            // SAM's image-encoder attention: Meta's matmul + relative bias + softmax + matmul is the baseline.
             SamAttention = args.Optional("--sam-attention") switch
             {
-                null => null,
+                null or "augmented" => SamAttentionKernel.AugmentedScaledDotProduct,
                 "eager" => SamAttentionKernel.Eager,
-                "augmented" => SamAttentionKernel.AugmentedScaledDotProduct,
                 var other => throw new UsageException($"--sam-attention: '{other}' is not eager or augmented"),
             },
             // Every frame prefills its whole prompt.
@@ -74,7 +73,7 @@ public static class BenchCommand
             ["model"] = engine.Description,
             ["fused_projections"] = options.FuseProjections,
             ["fused_norms"] = options.FuseNorms && engine.Model.Device.type == DeviceType.CUDA,
-            ["sam_attention"] = (options.SamAttention ?? SamImageEncoder.DefaultKernel(engine.Model.Device)).ToString(),
+            ["sam_attention"] = options.SamAttention.ToString(),
             ["system_prompt_cached"] = options.CacheSystemPrompt,
             ["video"] = synthetic ? $"synthetic scenes {sample[0].Width}x{sample[0].Height}, {sample.Count} frames" : $"{Path.GetFileName(video)} {sample[0].Width}x{sample[0].Height}, {sample.Count} frames",
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),

@@ -17,14 +17,17 @@ namespace ULlava.Training.Training;
 /// semantic prompt token (learned colour + shape embeddings, the kind of sparse token [SEG] becomes through
 /// seg_projector; the tables are thrown away), the object's box, or a point inside it (the prompts the node's SAM
 /// commands send). BCE + dice at the decoder's low resolution, as in stage 2. `train --sam` loads the result and
-/// freezes the image encoder; the prompt encoder and mask decoder go on learning.
+/// freezes all of SAM: with its decoder trainable, stage 2 unlearned the prompts within 1200 steps (measured on the
+/// validation split: a stage-1 SAM gave mIoU 0.82 from the true box and 0.81 from a centre point; after stage 2 the
+/// [SEG] token, the true box and the centre point all gave 0.45, the same mask whatever the prompt), and a decoder
+/// that ignores its prompt sends no gradient back to [SEG]. Frozen, it makes seg_projector and the LLM learn to ask.
 /// </summary>
 public static class SamPretrainer
 {
     public const string Usage =
         """
         train-sam [options]                  stage 1: pretrain SAM as a promptable segmenter on synthetic scenes
-          --out DIR                          writes DIR/sam.safetensors (required), stage 2 takes it as its sam FILE
+          --out DIR                          writes DIR/sam.safetensors (required), stage 2 takes it (frozen) as its sam FILE
           --size default|tiny                model size (default)
           --steps N                          (3000); --batch N (16); --lr X (1e-3); --warmup N (100)
           --seed N                           initial weights and samples (1)
@@ -234,8 +237,8 @@ public static class SamPretrainer
         return losses;
     }
 
-    /// <summary>Loads a pretrained SAM into <paramref name="model"/> and freezes its image encoder (u-LLaVA keeps SAM's encoder frozen).</summary>
-    public static void LoadWithFrozenEncoder(string path, ULlavaForCausalLM model)
+    /// <summary>Loads a pretrained SAM into <paramref name="model"/> and freezes it (see the class summary for why all of it).</summary>
+    public static void LoadFrozen(string path, ULlavaForCausalLM model)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"pretrained SAM not found: {path} (train-sam writes it)", path);
         var weights = Safetensors.LoadStateDict(path);
@@ -247,14 +250,17 @@ public static class SamPretrainer
         {
             foreach (var t in weights.Values) t.Dispose();
         }
-        FreezeEncoder(model);
+        Freeze(model);
     }
 
-    /// <summary>Stops gradients into SAM's image encoder (its weights still travel in every checkpoint).</summary>
-    public static void FreezeEncoder(ULlavaForCausalLM model)
+    /// <summary>Stops gradients into SAM's parameters (its weights still travel in every checkpoint; the mask decoder still passes gradients on to [SEG]).</summary>
+    public static void Freeze(ULlavaForCausalLM model)
     {
-        foreach (var p in model.Sam.ImageEncoder.parameters()) p.requires_grad_(false);
+        foreach (var p in model.Sam.parameters()) p.requires_grad_(false);
     }
 
+    public static bool IsFrozen(ULlavaForCausalLM model) => model.Sam.parameters().All(p => !p.requires_grad);
+
+    /// <summary>Whether SAM's image encoder needs no graph (frozen on its own or with the rest of SAM).</summary>
     public static bool IsEncoderFrozen(ULlavaForCausalLM model) => model.Sam.ImageEncoder.parameters().All(p => !p.requires_grad);
 }

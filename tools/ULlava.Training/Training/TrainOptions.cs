@@ -41,7 +41,7 @@ public sealed record TrainOptions
     /// <summary>A pretrained vision tower (train-vision's vision_encoder.safetensors), loaded and frozen; a resume keeps it frozen.</summary>
     public string? VisionFile { get; init; }
 
-    /// <summary>A pretrained SAM (train-sam's sam.safetensors), loaded with its image encoder frozen; a resume keeps it frozen.</summary>
+    /// <summary>A pretrained SAM (train-sam's sam.safetensors), loaded and frozen; a resume keeps it frozen.</summary>
     public string? SamFile { get; init; }
 
     /// <summary>Stop after this many seconds with a resumable checkpoint (0: no limit): a machine lent for minutes.</summary>

@@ -32,7 +32,7 @@ public static class Trainer
           --save-every N                     resumable checkpoint interval (1000); --log-every N (10)
           --resume DIR                       continue from a checkpoint folder (same --steps: the schedule spans them)
           --vision FILE                      start from a pretrained vision tower (train-vision) and keep it frozen
-          --sam FILE                         start from a pretrained SAM (train-sam), its image encoder frozen
+          --sam FILE                         start from a pretrained SAM (train-sam) and keep it frozen
           --max-seconds N                    stop after N seconds with a resumable checkpoint (0: no limit)
           --device cpu|cuda|cuda:N           (cpu); --threads N intra-op threads (libtorch default)
           --data-workers N                   threads making batches ahead of the model (all cores)
@@ -62,9 +62,9 @@ public static class Trainer
         if (resumed is { FrozenVision: true }) VisionPretrainer.Freeze(model);
         else if (resumed is null && options.VisionFile is not null) VisionPretrainer.LoadFrozen(options.VisionFile, model);
         bool frozenVision = VisionPretrainer.IsFrozen(model);
-        if (resumed is { FrozenSamEncoder: true }) SamPretrainer.FreezeEncoder(model);
-        else if (resumed is null && options.SamFile is not null) SamPretrainer.LoadWithFrozenEncoder(options.SamFile, model);
-        bool frozenSam = SamPretrainer.IsEncoderFrozen(model);
+        if (resumed is { FrozenSam: true }) SamPretrainer.Freeze(model);
+        else if (resumed is null && options.SamFile is not null) SamPretrainer.LoadFrozen(options.SamFile, model);
+        bool frozenSam = SamPretrainer.IsFrozen(model);
         if (device.type != DeviceType.CPU) model.to(device);
         model.train();
 
@@ -79,7 +79,7 @@ public static class Trainer
         int first = resumed?.Step ?? 0;
         if (resumed is not null && resumed.TotalSteps != options.Steps)
             log($"note: the checkpoint's run had {resumed.TotalSteps} steps, this one {options.Steps}: the learning-rate schedule changes shape");
-        log(FormattableString.Invariant($"training {parameters:N0} parameters ({parameters * 4 / 1e6:F1} MB float32) on {device}, steps {first}..{options.Steps}, batch {options.BatchSize}, seed {seed}{(frozenVision ? ", vision tower pretrained and frozen" : "")}{(frozenSam ? ", SAM pretrained with its image encoder frozen" : "")}"));
+        log(FormattableString.Invariant($"training {parameters:N0} parameters ({parameters * 4 / 1e6:F1} MB float32) on {device}, steps {first}..{options.Steps}, batch {options.BatchSize}, seed {seed}{(frozenVision ? ", vision tower pretrained and frozen" : "")}{(frozenSam ? ", SAM pretrained and frozen" : "")}"));
 
         var losses = new List<LossBreakdown>();
         var started = Stopwatch.GetTimestamp();
@@ -123,7 +123,7 @@ public static class Trainer
                 CheckpointIO.WriteResumable(last, model, weights, optimizer, new TrainerState
                 {
                     Step = done, Seed = seed, TotalSteps = options.Steps, BatchSize = options.BatchSize, LastLoss = parts.Total, FrozenVision = frozenVision,
-                    FrozenSamEncoder = frozenSam,
+                    FrozenSam = frozenSam,
                 });
                 log($"saved {last}");
             }

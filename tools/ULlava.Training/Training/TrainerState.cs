@@ -14,6 +14,6 @@ public sealed record TrainerState
     [JsonPropertyName("last_loss")] public double LastLoss { get; init; }
     /// <summary>The vision tower came pretrained (train --vision) and stays frozen, also after a resume.</summary>
     [JsonPropertyName("frozen_vision")] public bool FrozenVision { get; init; }
-    /// <summary>SAM came pretrained (train --sam) and its image encoder stays frozen, also after a resume.</summary>
-    [JsonPropertyName("frozen_sam_encoder")] public bool FrozenSamEncoder { get; init; }
+    /// <summary>SAM came pretrained (train --sam) and stays frozen, also after a resume.</summary>
+    [JsonPropertyName("frozen_sam")] public bool FrozenSam { get; init; }
 }
