@@ -40,7 +40,7 @@ public sealed class LlamaModel : nn.Module
 
     public bool ProjectionsFused { get; private set; }
 
-    /// <summary>Whether every RMSNorm runs as one fused kernel (the default) or as Hugging Face's elementwise formula.</summary>
+    /// <summary>Whether every RMSNorm runs as one fused kernel or as Hugging Face's elementwise formula (the default; the engine fuses on CUDA).</summary>
     public bool FusedNorms
     {
         get => modules().OfType<LlamaRmsNorm>().All(n => n.Fused);

@@ -27,8 +27,9 @@ public sealed class LlamaRmsNorm : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Computes the norm through layer_norm's single fused kernel instead of the eight elementwise kernels of Hugging
-    /// Face's formula (the default, and the reference the fused form is tested against). The engine turns it on for CUDA,
-    /// where each kernel launch counts; on the CPU layer_norm over the doubled width is slower (BENCHMARKS.md).
+    /// Face's formula (false, the default: the formula, which the fused form is tested against). The engine turns it on
+    /// for CUDA, where each kernel launch counts (decode ×0.5 on an H100); on the CPU layer_norm over the doubled width
+    /// is slower for prompts (BENCHMARKS.md).
     /// </summary>
     public bool Fused { get; set; }
 
