@@ -9,6 +9,32 @@ public sealed class SampleTests
     private static readonly Lazy<ULlavaTokenizer> Tokenizer = new(TokenizerFiles.Load);
 
     [Fact]
+    public void MaskSamplesNameTheirReferentsColourAndShape()
+    {
+        var factory = new SampleFactory(160, 120);
+        var encoder = new SampleEncoder(Tokenizer.Value, ModelSizes.ByName("tiny"));
+        int checkedSamples = 0;
+        for (ulong seed = 0; checkedSamples < 20; seed++)
+        {
+            var kind = seed % 2 == 0 ? TaskKind.ReferringSegmentation : TaskKind.Caption;
+            var sample = factory.Create(seed, kind);
+            var encoded = encoder.Encode(sample);
+            if (kind != TaskKind.ReferringSegmentation)
+            {
+                Assert.Equal((-1, -1), (encoded.ReferentColour, encoded.ReferentShape));
+                continue;
+            }
+            var scene = factory.Generator.Generate(seed);
+            var target = scene.Objects.First(o => o.Phrase == sample.Phrase);
+            Assert.Equal(target.Colour, ULlava.Training.Scenes.SceneColour.Palette[encoded.ReferentColour]);
+            Assert.Equal((int)target.Shape, encoded.ReferentShape);
+            checkedSamples++;
+        }
+        Assert.Equal((-1, -1), ReferentHead.Targets("blue"));
+        Assert.Equal((-1, -1), ReferentHead.Targets("violet circle"));
+    }
+
+    [Fact]
     public void CountAnswersAreNotOneMajorityAnswer()
     {
         // Asked only about present shapes, 69 % of the answers were "1." and a model could score that without the image.

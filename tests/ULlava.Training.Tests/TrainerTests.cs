@@ -142,19 +142,24 @@ public sealed class TrainerTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(root, "budget", "final"))); // the run is not over
     }
 
-    [Fact]
-    public void ResumeContinuesTheSameRun()
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.5)] // with the training-only referent probe, which travels in the checkpoint beside the model
+    public void ResumeContinuesTheSameRun(double referentWeight)
     {
-        var straight = Trainer.Run(Tiny("straight", 4) with { CheckpointEvery = 2 }, _ => { });
-        string middle = Path.Combine(root, "straight", "checkpoint-2");
+        string name = $"straight-{referentWeight}", resumedName = $"resumed-{referentWeight}";
+        var straight = Trainer.Run(Tiny(name, 4) with { CheckpointEvery = 2, ReferentWeight = referentWeight }, _ => { });
+        string middle = Path.Combine(root, name, "checkpoint-2");
         Assert.Equal(2, CheckpointIO.ReadState(middle).Step);
-        var resumed = Trainer.Run(Tiny("resumed", 4) with { CheckpointEvery = 2, ResumeFrom = middle, Seed = 999 }, _ => { });
+        Assert.Equal(referentWeight > 0, File.Exists(Path.Combine(middle, ReferentHead.File)));
+        Assert.Equal(referentWeight > 0, straight.Losses.All(l => l.Referent is not null));
+        var resumed = Trainer.Run(Tiny(resumedName, 4) with { CheckpointEvery = 2, ResumeFrom = middle, Seed = 999 }, _ => { });
         Assert.Equal(2, resumed.FirstStep);
         Assert.Equal(2, resumed.Losses.Count);
         Assert.Equal(straight.Losses[2].Total, resumed.Losses[0].Total, 5);
         Assert.Equal(straight.Losses[3].Total, resumed.Losses[1].Total, 5);
 
-        string a = Path.Combine(root, "straight", "checkpoint-4"), b = Path.Combine(root, "resumed", "checkpoint-4");
+        string a = Path.Combine(root, name, "checkpoint-4"), b = Path.Combine(root, resumedName, "checkpoint-4");
         var wa = CheckpointWeights.Load(a);
         var wb = CheckpointWeights.Load(b);
         Assert.Equal(wa.Keys.Order(), wb.Keys.Order());
@@ -164,6 +169,8 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(CheckpointIO.ReadState(a) with { LastLoss = 0 }, CheckpointIO.ReadState(b) with { LastLoss = 0 });
         // The optimizer state (step counts, both moments) is the same bytes as the uninterrupted run's.
         Assert.Equal(File.ReadAllBytes(Path.Combine(a, CheckpointIO.OptimizerFile)), File.ReadAllBytes(Path.Combine(b, CheckpointIO.OptimizerFile)));
+        if (referentWeight > 0)
+            Assert.Equal(File.ReadAllBytes(Path.Combine(a, ReferentHead.File)), File.ReadAllBytes(Path.Combine(b, ReferentHead.File)));
         foreach (var t in wa.Values.Concat(wb.Values)) t.Dispose();
     }
 

@@ -23,7 +23,9 @@ public static class BatchLoss
     }
 
     /// <summary>The same on a batch whose image inputs are already made (<see cref="BatchPrefetcher"/>).</summary>
-    public static (Tensor Total, LossBreakdown Parts) Compute(ULlavaForCausalLM model, TrainingBatch prepared, LossWeights weights)
+    /// <param name="referent">the training-only referent probe on the [SEG] hidden states, weighted by <paramref name="referentWeight"/> (null: none)</param>
+    public static (Tensor Total, LossBreakdown Parts) Compute(ULlavaForCausalLM model, TrainingBatch prepared, LossWeights weights,
+        ReferentHead? referent = null, double referentWeight = 0)
     {
         var batch = prepared.Samples;
         using var scope = NewDisposeScope();
@@ -55,6 +57,7 @@ public static class BatchLoss
 
         var withTargets = Enumerable.Range(0, batch.Count).Where(i => batch[i].MaskTarget is not null).ToList();
         double bceValue = 0, diceValue = 0, l1Value = 0, giouValue = 0;
+        double? referentValue = referent is null ? null : 0;
         if (withTargets.Count > 0)
         {
             var hidden = output.LastHiddenState;
@@ -80,8 +83,14 @@ public static class BatchLoss
             var giou = ULlavaLosses.GIoULoss(boxes, boxTargets);
             total = total + weights.Bce * bce + weights.Dice * dice + weights.L1 * l1 + weights.Iou * giou;
             (bceValue, diceValue, l1Value, giouValue) = (bce.item<float>(), dice.item<float>(), l1.item<float>(), giou.item<float>());
+            if (referent is not null)
+            {
+                var referentLoss = referent.Loss(segHidden, withTargets.Select(i => batch[i]).ToList());
+                total = total + referentWeight * referentLoss;
+                referentValue = referentLoss.item<float>();
+            }
         }
-        var parts = new LossBreakdown(total.item<float>(), ce.item<float>(), bceValue, diceValue, l1Value, giouValue, withTargets.Count);
+        var parts = new LossBreakdown(total.item<float>(), ce.item<float>(), bceValue, diceValue, l1Value, giouValue, withTargets.Count, referentValue);
         return (total.MoveToOuterDisposeScope(), parts);
     }
 

@@ -5,7 +5,8 @@ namespace ULlava.Training.Training;
 /// <summary>
 /// A sample made ready for the model: token ids of prompt + answer, labels (the answer's ids, <see cref="ULlavaLosses.IgnoreIndex"/>
 /// elsewhere), the positions whose hidden states feed the [SEG] and [LOC] heads (the one before each token, as the
-/// engine reads them), the low-res mask target and the box normalised to the white-padded square.
+/// engine reads them), the low-res mask target and the box normalised to the white-padded square; for a mask sample the
+/// referred object's colour and shape indexes (<see cref="ReferentHead"/>; -1 otherwise).
 /// </summary>
 public sealed record EncodedSample(
     TrainingSample Sample,
@@ -17,4 +18,6 @@ public sealed record EncodedSample(
     int LocHiddenPosition,
     float[]? MaskTarget,
     int MaskSide,
-    float[]? BoxTarget);
+    float[]? BoxTarget,
+    int ReferentColour = -1,
+    int ReferentShape = -1);

@@ -44,6 +44,9 @@ public sealed record TrainOptions
     /// <summary>A pretrained SAM (train-sam's sam.safetensors), loaded and frozen; a resume keeps it frozen.</summary>
     public string? SamFile { get; init; }
 
+    /// <summary>Weight of the training-only referent probe on the [SEG] hidden state (<see cref="ReferentHead"/>); 0: off.</summary>
+    public double ReferentWeight { get; init; }
+
     /// <summary>Stop after this many seconds with a resumable checkpoint (0: no limit): a machine lent for minutes.</summary>
     public int MaxSeconds { get; init; }
 
@@ -62,7 +65,7 @@ public sealed record TrainOptions
         var r = new OptionReader(args, new HashSet<string>
         {
             "out", "size", "config", "steps", "batch", "lr", "warmup", "min-lr-ratio", "weight-decay", "clip", "seed", "scene",
-            "save-every", "log-every", "resume", "vision", "sam", "max-seconds", "device", "threads", "data-workers",
+            "save-every", "log-every", "resume", "vision", "sam", "referent-weight", "max-seconds", "device", "threads", "data-workers",
         });
         var d = new TrainOptions { OutputDir = r.String("out") ?? throw new ArgumentException("--out DIR is required") };
         var scene = r.Size("scene");
@@ -85,6 +88,7 @@ public sealed record TrainOptions
             ResumeFrom = r.String("resume"),
             VisionFile = r.String("vision"),
             SamFile = r.String("sam"),
+            ReferentWeight = r.Double("referent-weight") ?? d.ReferentWeight,
             MaxSeconds = r.Int("max-seconds") ?? d.MaxSeconds,
             Device = r.String("device") ?? d.Device,
             Threads = r.Int("threads") ?? d.Threads,

@@ -16,4 +16,6 @@ public sealed record TrainerState
     [JsonPropertyName("frozen_vision")] public bool FrozenVision { get; init; }
     /// <summary>SAM came pretrained (train --sam) and stays frozen, also after a resume.</summary>
     [JsonPropertyName("frozen_sam")] public bool FrozenSam { get; init; }
+    /// <summary>The referent probe's loss weight (0: none); its weights are in the checkpoint's referent_head.safetensors.</summary>
+    [JsonPropertyName("referent_weight")] public double ReferentWeight { get; init; }
 }
