@@ -1,6 +1,5 @@
 using TorchSharp;
 using TorchSharp.Modules;
-using TorchSharp.PyBridge;
 using ULlava.Training.Scenes;
 using static TorchSharp.torch;
 
@@ -58,24 +57,8 @@ public sealed class ReferentHead : nn.Module<Tensor, Tensor>
         return loss.MoveToOuterDisposeScope();
     }
 
-    public void Save(string dir)
-    {
-        using var scope = NewDisposeScope();
-        Safetensors.SaveStateDict(Path.Combine(dir, File), state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().contiguous()));
-    }
+    public void Save(string dir) => ModuleWeights.Save(this, Path.Combine(dir, File));
 
-    public void Load(string dir)
-    {
-        string path = Path.Combine(dir, File);
-        if (!System.IO.File.Exists(path)) throw new FileNotFoundException($"{dir}: the run trained a referent head but {File} is missing", path);
-        var weights = Safetensors.LoadStateDict(path);
-        try
-        {
-            Perception.Model.Loading.StateDictCopy.Into(this, weights);
-        }
-        finally
-        {
-            foreach (var t in weights.Values) t.Dispose();
-        }
-    }
+    public void Load(string dir) =>
+        ModuleWeights.Load(this, Path.Combine(dir, File), "the checkpoint's run trained a referent head, whose weights should be beside it");
 }

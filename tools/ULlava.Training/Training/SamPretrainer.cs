@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using TorchSharp;
-using TorchSharp.PyBridge;
 using ULlava.Perception.Model;
 using ULlava.Perception.Model.Config;
 using ULlava.Perception.Model.Native;
@@ -231,8 +230,7 @@ public static class SamPretrainer
         if (done < options.Steps) foreach (var s in next.GetAwaiter().GetResult()) s.Input.Dispose();
         Directory.CreateDirectory(options.OutputDir);
         string path = Path.Combine(options.OutputDir, OutputFile);
-        using (var scope = NewDisposeScope())
-            Safetensors.SaveStateDict(path, sam.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().contiguous()));
+        ModuleWeights.Save(sam, path);
         log($"saved {path} after {done} steps");
         return losses;
     }
@@ -240,16 +238,7 @@ public static class SamPretrainer
     /// <summary>Loads a pretrained SAM into <paramref name="model"/> and freezes it (see the class summary for why all of it).</summary>
     public static void LoadFrozen(string path, ULlavaForCausalLM model)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"pretrained SAM not found: {path} (train-sam writes it)", path);
-        var weights = Safetensors.LoadStateDict(path);
-        try
-        {
-            Perception.Model.Loading.StateDictCopy.Into(model.Sam, weights);
-        }
-        finally
-        {
-            foreach (var t in weights.Values) t.Dispose();
-        }
+        ModuleWeights.Load(model.Sam, path, "the pretrained SAM (train-sam writes it)");
         Freeze(model);
     }
 

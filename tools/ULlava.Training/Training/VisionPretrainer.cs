@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using TorchSharp;
-using TorchSharp.PyBridge;
 using ULlava.Perception.Model;
 using ULlava.Perception.Model.Clip;
 using ULlava.Perception.Model.Heads;
@@ -206,8 +205,7 @@ public static class VisionPretrainer
         }
         Directory.CreateDirectory(options.OutputDir);
         string path = Path.Combine(options.OutputDir, OutputFile);
-        using (var scope = NewDisposeScope())
-            Safetensors.SaveStateDict(path, tower.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().contiguous()));
+        ModuleWeights.Save(tower, path);
         log($"saved {path}");
         return losses;
     }
@@ -215,16 +213,7 @@ public static class VisionPretrainer
     /// <summary>Loads a pretrained tower into <paramref name="model"/> and freezes it (u-LLaVA trains with CLIP frozen).</summary>
     public static void LoadFrozen(string path, ULlavaForCausalLM model)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"pretrained vision tower not found: {path} (train-vision writes it)", path);
-        var weights = Safetensors.LoadStateDict(path);
-        try
-        {
-            Perception.Model.Loading.StateDictCopy.Into(model.VisionTower, weights);
-        }
-        finally
-        {
-            foreach (var t in weights.Values) t.Dispose();
-        }
+        ModuleWeights.Load(model.VisionTower, path, "the pretrained vision tower (train-vision writes it)");
         Freeze(model);
     }
 
