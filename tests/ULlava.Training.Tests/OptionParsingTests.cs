@@ -43,7 +43,8 @@ public sealed partial class OptionParsingTests
         {
             (Trainer.Usage, a => TrainOptions.Parse(a)),
             (Evaluator.Usage, a => EvalOptions.Parse(a)),
-            (SamPretrainer.Usage, a => SamPretrainer.Options.Parse(a)),
+            (SamPretrainer.Usage, a => PretrainOptions.Parse(a, SamPretrainer.Defaults)),
+            (VisionPretrainer.Usage, a => PretrainOptions.Parse(a, VisionPretrainer.Defaults)),
         })
         {
             var names = OptionName().Matches(usage).Select(m => m.Groups[1].Value).Distinct().ToList();
@@ -59,7 +60,7 @@ public sealed partial class OptionParsingTests
                     _ => "1",
                 };
                 var args = new List<string> { "--" + name, value };
-                if (name != "out" && (usage == Trainer.Usage || usage == SamPretrainer.Usage)) args.AddRange(["--out", "o"]);
+                if (name != "out" && (usage == Trainer.Usage || usage == SamPretrainer.Usage || usage == VisionPretrainer.Usage)) args.AddRange(["--out", "o"]);
                 if (name != "model" && usage == Evaluator.Usage) args.AddRange(["--model", "m"]);
                 parse(args.ToArray());
             }

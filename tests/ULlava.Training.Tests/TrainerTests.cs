@@ -78,7 +78,7 @@ public sealed class TrainerTests : IDisposable
     public void APretrainedSamLearnsItsPromptsAndStaysFrozenThroughTrainingAndResume()
     {
         string samDir = Path.Combine(root, "sam");
-        var losses = SamPretrainer.Run(new SamPretrainer.Options
+        var losses = SamPretrainer.Run(new PretrainOptions
         {
             OutputDir = samDir, ModelSize = "tiny", Steps = 48, BatchSize = 4, LearningRate = 3e-3, WarmupSteps = 4,
             SceneWidth = 96, SceneHeight = 72, LogEvery = 1000, Threads = 2, DataWorkers = 2,
@@ -108,7 +108,7 @@ public sealed class TrainerTests : IDisposable
     public void APretrainedVisionTowerLearnsItsPatchesAndStaysFrozenThroughTrainingAndResume()
     {
         string visionDir = Path.Combine(root, "vision");
-        var losses = VisionPretrainer.Run(new VisionPretrainer.Options
+        var losses = VisionPretrainer.Run(new PretrainOptions
         {
             OutputDir = visionDir, ModelSize = "tiny", Steps = 30, BatchSize = 4, LearningRate = 3e-3, WarmupSteps = 3,
             SceneWidth = 96, SceneHeight = 72, LogEvery = 1000, Threads = 2,

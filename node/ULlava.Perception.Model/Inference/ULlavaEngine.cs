@@ -43,7 +43,7 @@ public sealed class ULlavaEngine : IInferenceEngine
         this.options = options;
         Model = model;
         model.Sam.ImageEncoder.SetAttentionKernel(options.SamAttention);
-        model.Llm.Model.FusedNorms = options.FuseNorms && model.Llm.Model.EmbedTokens.weight!.device.type == DeviceType.CUDA;
+        model.Llm.Model.FusedNorms = options.FuseNorms && model.Device.type == DeviceType.CUDA;
         Tokenizer = tokenizer;
         Processor = processor;
         Template = ConversationTemplate.Sep2;

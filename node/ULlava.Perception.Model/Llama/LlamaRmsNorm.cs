@@ -36,7 +36,6 @@ public sealed class LlamaRmsNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        using var eps = _eps.ToScalar();
         if (Fused)
         {
             // [x, -x] has mean 0 and variance mean(x²), so layer_norm over it gives x·rsqrt(mean(x²) + eps) in its first
@@ -48,6 +47,7 @@ public sealed class LlamaRmsNorm : nn.Module<Tensor, Tensor>
         var inputDtype = input.dtype;
         var x = input.to_type(ScalarType.Float32);
         var variance = x.pow(Two).mean(new long[] { -1 }, keepdim: true);
+        using var eps = _eps.ToScalar();
         x = x * rsqrt(variance.Plus(eps));
         return (weight * x.to_type(inputDtype)).MoveToOuterDisposeScope();
     }

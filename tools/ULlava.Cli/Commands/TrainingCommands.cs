@@ -12,47 +12,31 @@ public static class TrainingCommands
 
     public const string TrainVisionUsage = "train-vision --out DIR [--size default|tiny] [--steps N] [--batch N] ...  (./run.sh train-vision --help)";
 
-    public static int TrainVision(ArgReader args)
-    {
-        var rest = args.Rest();
-        if (rest.Contains("--help"))
-        {
-            Console.WriteLine(VisionPretrainer.Usage);
-            return 0;
-        }
-        VisionPretrainer.Options options;
-        try
-        {
-            options = VisionPretrainer.Options.Parse(rest);
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException(e.Message);
-        }
-        VisionPretrainer.Run(options, Console.WriteLine);
-        return 0;
-    }
+    public static int TrainVision(ArgReader args) => Pretrain(args, VisionPretrainer.Usage, VisionPretrainer.Defaults, VisionPretrainer.Run);
 
     public const string TrainSamUsage = "train-sam --out DIR [--size default|tiny] [--steps N] [--batch N] ...  (./run.sh train-sam --help)";
 
-    public static int TrainSam(ArgReader args)
+    public static int TrainSam(ArgReader args) => Pretrain(args, SamPretrainer.Usage, SamPretrainer.Defaults, SamPretrainer.Run);
+
+    // Stages 0 and 1 take the same options (PretrainOptions) with their own defaults.
+    private static int Pretrain(ArgReader args, string usage, PretrainOptions defaults, Func<PretrainOptions, Action<string>?, IReadOnlyList<double>> run)
     {
         var rest = args.Rest();
         if (rest.Contains("--help"))
         {
-            Console.WriteLine(SamPretrainer.Usage);
+            Console.WriteLine(usage);
             return 0;
         }
-        SamPretrainer.Options options;
+        PretrainOptions options;
         try
         {
-            options = SamPretrainer.Options.Parse(rest);
+            options = PretrainOptions.Parse(rest, defaults);
         }
         catch (ArgumentException e)
         {
             throw new UsageException(e.Message);
         }
-        SamPretrainer.Run(options, Console.WriteLine);
+        run(options, Console.WriteLine);
         return 0;
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TorchSharp;
 using ULlava.Perception.Model;
 using ULlava.Perception.Model.Config;
@@ -23,17 +22,15 @@ namespace ULlava.Training.Training;
 /// </summary>
 public static class SamPretrainer
 {
-    public const string Usage =
+    /// <summary>Stage 1's defaults (3000 steps of 16).</summary>
+    public static PretrainOptions Defaults { get; } = new() { Steps = 3000 };
+
+    public static string Usage =>
         """
         train-sam [options]                  stage 1: pretrain SAM as a promptable segmenter on synthetic scenes
           --out DIR                          writes DIR/sam.safetensors (required), stage 2 takes it (frozen) as its sam FILE
-          --size default|tiny                model size (default)
-          --steps N                          (3000); --batch N (16); --lr X (1e-3); --warmup N (100)
-          --seed N                           initial weights and samples (1)
-          --scene WxH                        scene size (640x480); --log-every N (50)
-          --max-seconds N                    stop early and save (0: no limit)
-          --device cpu|cuda|cuda:N           (cpu); --threads N; --data-workers N (every core)
-        """;
+
+        """ + PretrainOptions.Usage(Defaults);
 
     public const string OutputFile = "sam.safetensors";
 
@@ -47,7 +44,11 @@ public static class SamPretrainer
     public static PromptKind KindOf(int step) => (step % 4) switch { 0 or 1 => PromptKind.Semantic, 2 => PromptKind.Box, _ => PromptKind.Point };
 
     /// <summary>One sample: SAM's input, the low-res mask target and the prompt's ingredients (in frame pixels).</summary>
-    public sealed record Sample(Tensor Input, float[] MaskTarget, int Colour, int Shape, float[] Box, float[] Point, int Height, int Width);
+    public sealed record Sample(Tensor Input, float[] MaskTarget, int Colour, int Shape, float[] Box, float[] Point, int Height, int Width)
+        : IDisposable
+    {
+        public void Dispose() => Input.Dispose();
+    }
 
     /// <summary>
     /// The sample of <paramref name="seed"/>: a scene, one of its objects and a point drawn uniformly among its visible
@@ -98,53 +99,10 @@ public static class SamPretrainer
         return (result.Item1.MoveToOuterDisposeScope(), result.Item2.MoveToOuterDisposeScope());
     }
 
-    public sealed record Options
-    {
-        public required string OutputDir { get; init; }
-        public string ModelSize { get; init; } = "default";
-        public int Steps { get; init; } = 3000;
-        public int BatchSize { get; init; } = 16;
-        public double LearningRate { get; init; } = 1e-3;
-        public int WarmupSteps { get; init; } = 100;
-        public ulong Seed { get; init; } = 1;
-        public int SceneWidth { get; init; } = 640;
-        public int SceneHeight { get; init; } = 480;
-        public int LogEvery { get; init; } = 50;
-        public double MaxSeconds { get; init; }
-        public string Device { get; init; } = "cpu";
-        public int Threads { get; init; }
-        public int DataWorkers { get; init; }
-
-        public static Options Parse(IReadOnlyList<string> args)
-        {
-            var r = new OptionReader(args, new HashSet<string> { "out", "size", "steps", "batch", "lr", "warmup", "seed", "scene", "log-every", "max-seconds", "device", "threads", "data-workers" });
-            var d = new Options { OutputDir = r.String("out") ?? throw new ArgumentException("--out DIR is required") };
-            var scene = r.Size("scene");
-            return d with
-            {
-                ModelSize = r.String("size") ?? d.ModelSize,
-                Steps = r.Int("steps") ?? d.Steps,
-                BatchSize = r.Int("batch") ?? d.BatchSize,
-                LearningRate = r.Double("lr") ?? d.LearningRate,
-                WarmupSteps = r.Int("warmup") ?? d.WarmupSteps,
-                Seed = r.ULong("seed") ?? d.Seed,
-                SceneWidth = scene?.Width ?? d.SceneWidth,
-                SceneHeight = scene?.Height ?? d.SceneHeight,
-                LogEvery = r.Int("log-every") ?? d.LogEvery,
-                MaxSeconds = r.Double("max-seconds") ?? d.MaxSeconds,
-                Device = r.String("device") ?? d.Device,
-                Threads = r.Int("threads") ?? d.Threads,
-                DataWorkers = r.Int("data-workers") ?? d.DataWorkers,
-            };
-        }
-    }
-
     /// <summary>Trains and writes <c>OutputDir/sam.safetensors</c> (SAM's state dict, Meta's key names); returns every step's loss.</summary>
-    public static IReadOnlyList<double> Run(Options options, Action<string>? log = null)
+    public static IReadOnlyList<double> Run(PretrainOptions options, Action<string>? log = null)
     {
         log ??= Console.WriteLine;
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.Steps, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1);
         var device = TorchRuntime.Initialize(null, options.Device);
         if (options.Threads > 0) set_num_threads(options.Threads);
         var config = ModelSizes.ByName(options.ModelSize);
@@ -167,37 +125,13 @@ public static class SamPretrainer
             .Concat(shapeTable.named_parameters().Select(p => ("shape." + p.name, p.parameter))).ToList();
         using var optimizer = new AdamWOptimizer(parameters);
         var schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps, options.Steps);
-        int workers = options.DataWorkers > 0 ? options.DataWorkers : Environment.ProcessorCount;
         int side = 4 * config.Sam.EmbeddingSide;
-
-        // Samples are rendered on every core, one step ahead of the model (each from its own seed: deterministic).
-        Sample[] Make(int step)
-        {
-            var generator = new ThreadLocal<SceneGenerator>(() => new SceneGenerator(options.SceneWidth, options.SceneHeight));
-            var samples = new Sample[options.BatchSize];
-            Parallel.For(0, options.BatchSize, new ParallelOptions { MaxDegreeOfParallelism = workers }, b =>
-                samples[b] = MakeSample(generator.Value!, Trainer.TrainingSplitSeed(options.Seed, (ulong)step * (ulong)options.BatchSize + (ulong)b), config.Sam));
-            return samples;
-        }
-
-        var losses = new List<double>();
-        var started = Stopwatch.GetTimestamp();
-        var windowStart = started;
-        int windowSteps = 0, done = 0;
         log(FormattableString.Invariant($"pretraining SAM ({config.Sam.ImageSize} px, {config.Sam.EncoderDepth} blocks of {config.Sam.EncoderEmbedDim}) on {device}, {options.Steps} steps, batch {options.BatchSize}"));
-        var next = Task.Run(() => Make(0));
-        for (int step = 0; step < options.Steps; step++)
-        {
-            var batch = next.GetAwaiter().GetResult();
-            if (step + 1 < options.Steps)
+        var losses = PretrainLoop.Run(options, log,
+            (generator, seed) => MakeSample(generator, seed, config.Sam),
+            (batch, step) =>
             {
-                int following = step + 1;
-                next = Task.Run(() => Make(following));
-            }
-            optimizer.ZeroGrad();
-            double value;
-            using (var scope = NewDisposeScope())
-            {
+                optimizer.ZeroGrad();
                 var inputs = cat(batch.Select(s => s.Input).ToArray(), 0).to(device);
                 var targets = tensor(batch.SelectMany(s => s.MaskTarget).ToArray(), new long[] { batch.Length, side, side }).to(device);
                 var embeddings = sam.ImageEncoder.forward(inputs);
@@ -208,30 +142,12 @@ public static class SamPretrainer
                 loss.backward();
                 optimizer.ClipGradientNorm(1.0);
                 optimizer.Update(schedule.At(step));
-                value = loss.item<float>();
-            }
-            foreach (var s in batch) s.Input.Dispose();
-            losses.Add(value);
-            done = step + 1;
-            windowSteps++;
-            if (done % Math.Max(1, options.LogEvery) == 0 || done == options.Steps)
-            {
-                double seconds = Stopwatch.GetElapsedTime(windowStart).TotalSeconds;
-                log(FormattableString.Invariant($"step {done}/{options.Steps} loss {losses.TakeLast(windowSteps).Average():F4} | {windowSteps / seconds:F2} it/s"));
-                windowStart = Stopwatch.GetTimestamp();
-                windowSteps = 0;
-            }
-            if (options.MaxSeconds > 0 && Stopwatch.GetElapsedTime(started).TotalSeconds >= options.MaxSeconds && done < options.Steps)
-            {
-                log(FormattableString.Invariant($"--max-seconds {options.MaxSeconds}: stopping after step {done}"));
-                break;
-            }
-        }
-        if (done < options.Steps) foreach (var s in next.GetAwaiter().GetResult()) s.Input.Dispose();
+                return loss.item<float>();
+            });
         Directory.CreateDirectory(options.OutputDir);
         string path = Path.Combine(options.OutputDir, OutputFile);
         ModuleWeights.Save(sam, path);
-        log($"saved {path} after {done} steps");
+        log($"saved {path} after {losses.Count} steps");
         return losses;
     }
 

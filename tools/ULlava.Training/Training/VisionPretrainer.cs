@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TorchSharp;
 using ULlava.Perception.Model;
 using ULlava.Perception.Model.Clip;
@@ -20,16 +19,12 @@ namespace ULlava.Training.Training;
 /// </summary>
 public static class VisionPretrainer
 {
-    public const string Usage =
+    public static string Usage =>
         """
         train-vision [options]               stage 0: pretrain the CLIP vision tower on synthetic scenes
-          --out DIR                          writes DIR/vision_encoder.safetensors (required); use it with train --vision
-          --size default|tiny                model size (default)
-          --steps N                          (2000); --batch N (16); --lr X (1e-3); --warmup N (100)
-          --seed N                           initial weights and sample order (1)
-          --scene WxH                        scene size (640x480); --log-every N (50)
-          --device cpu|cuda|cuda:N           (cpu); --threads N
-        """;
+          --out DIR                          writes DIR/vision_encoder.safetensors (required), stage 2 takes it (frozen) as its vision FILE
+
+        """ + PretrainOptions.Usage(Defaults);
 
     public const string OutputFile = "vision_encoder.safetensors";
 
@@ -110,49 +105,19 @@ public static class VisionPretrainer
         return (binary + box + centre).MoveToOuterDisposeScope();
     }
 
-    public sealed record Options
-    {
-        public required string OutputDir { get; init; }
-        public string ModelSize { get; init; } = "default";
-        public int Steps { get; init; } = 2000;
-        public int BatchSize { get; init; } = 16;
-        public double LearningRate { get; init; } = 1e-3;
-        public int WarmupSteps { get; init; } = 100;
-        public ulong Seed { get; init; } = 1;
-        public int SceneWidth { get; init; } = 640;
-        public int SceneHeight { get; init; } = 480;
-        public int LogEvery { get; init; } = 50;
-        public string Device { get; init; } = "cpu";
-        public int Threads { get; init; }
+    /// <summary>Stage 0's defaults (2000 steps of 16).</summary>
+    public static PretrainOptions Defaults { get; } = new() { Steps = 2000 };
 
-        public static Options Parse(IReadOnlyList<string> args)
-        {
-            var r = new OptionReader(args, new HashSet<string> { "out", "size", "steps", "batch", "lr", "warmup", "seed", "scene", "log-every", "device", "threads" });
-            var d = new Options { OutputDir = r.String("out") ?? throw new ArgumentException("--out DIR is required") };
-            var scene = r.Size("scene");
-            return d with
-            {
-                ModelSize = r.String("size") ?? d.ModelSize,
-                Steps = r.Int("steps") ?? d.Steps,
-                BatchSize = r.Int("batch") ?? d.BatchSize,
-                LearningRate = r.Double("lr") ?? d.LearningRate,
-                WarmupSteps = r.Int("warmup") ?? d.WarmupSteps,
-                Seed = r.ULong("seed") ?? d.Seed,
-                SceneWidth = scene?.Width ?? d.SceneWidth,
-                SceneHeight = scene?.Height ?? d.SceneHeight,
-                LogEvery = r.Int("log-every") ?? d.LogEvery,
-                Device = r.String("device") ?? d.Device,
-                Threads = r.Int("threads") ?? d.Threads,
-            };
-        }
+    /// <summary>One sample: CLIP's pixels of a scene and its per-patch targets.</summary>
+    private sealed record Sample(Tensor Pixels, float[] Targets) : IDisposable
+    {
+        public void Dispose() => Pixels.Dispose();
     }
 
     /// <summary>Trains and writes <c>OutputDir/vision_encoder.safetensors</c>; returns the loss of every step.</summary>
-    public static IReadOnlyList<double> Run(Options options, Action<string>? log = null)
+    public static IReadOnlyList<double> Run(PretrainOptions options, Action<string>? log = null)
     {
         log ??= Console.WriteLine;
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.Steps, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1);
         var device = TorchRuntime.Initialize(null, options.Device);
         if (options.Threads > 0) set_num_threads(options.Threads);
         var config = ModelSizes.ByName(options.ModelSize);
@@ -174,39 +139,28 @@ public static class VisionPretrainer
         using var optimizer = new AdamWOptimizer(parameters);
         var schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps, options.Steps);
         var processor = new ClipImageProcessor(ModelSizes.Processor(config));
-        var generator = new SceneGenerator(options.SceneWidth, options.SceneHeight);
-        var losses = new List<double>();
-        var windowStart = Stopwatch.GetTimestamp();
         log(FormattableString.Invariant($"pretraining the {vision.HiddenSize}-wide, {vision.NumHiddenLayers}-layer vision tower ({grid}x{grid} patches) on {device}, {options.Steps} steps, batch {options.BatchSize}"));
-        for (int step = 0; step < options.Steps; step++)
-        {
-            var scenes = Enumerable.Range(0, options.BatchSize)
-                .Select(b => generator.Generate(Trainer.TrainingSplitSeed(options.Seed, (ulong)step * (ulong)options.BatchSize + (ulong)b)))
-                .ToList();
-            optimizer.ZeroGrad();
-            double value;
-            using (var scope = NewDisposeScope())
+        var losses = PretrainLoop.Run(options, log,
+            (generator, seed) =>
             {
-                var pixels = cat(scenes.Select(s => processor.Preprocess(s.Rgb, s.Width, s.Height)).ToArray(), 0).to(device);
-                var targets = tensor(scenes.SelectMany(s => Targets(s, grid)).ToArray(), new long[] { scenes.Count, grid * grid, TargetWidth }).to(device);
+                var scene = generator.Generate(seed);
+                return new Sample(processor.Preprocess(scene.Rgb, scene.Width, scene.Height), Targets(scene, grid));
+            },
+            (batch, step) =>
+            {
+                optimizer.ZeroGrad();
+                var pixels = cat(batch.Select(s => s.Pixels).ToArray(), 0).to(device);
+                var targets = tensor(batch.SelectMany(s => s.Targets).ToArray(), new long[] { batch.Length, grid * grid, TargetWidth }).to(device);
                 var loss = Loss(probe.forward(tower.forward(pixels)), targets);
                 loss.backward();
                 optimizer.ClipGradientNorm(1.0);
                 optimizer.Update(schedule.At(step));
-                value = loss.item<float>();
-            }
-            losses.Add(value);
-            if ((step + 1) % Math.Max(1, options.LogEvery) == 0 || step + 1 == options.Steps)
-            {
-                double seconds = Stopwatch.GetElapsedTime(windowStart).TotalSeconds;
-                log(FormattableString.Invariant($"step {step + 1}/{options.Steps} loss {losses.TakeLast(options.LogEvery).Average():F4} | {Math.Min(options.LogEvery, step + 1) / seconds:F2} it/s"));
-                windowStart = Stopwatch.GetTimestamp();
-            }
-        }
+                return loss.item<float>();
+            });
         Directory.CreateDirectory(options.OutputDir);
         string path = Path.Combine(options.OutputDir, OutputFile);
         ModuleWeights.Save(tower, path);
-        log($"saved {path}");
+        log($"saved {path} after {losses.Count} steps");
         return losses;
     }
 
