@@ -9,7 +9,7 @@ public sealed class SampleTests
     private static readonly Lazy<ULlavaTokenizer> Tokenizer = new(TokenizerFiles.Load);
 
     [Fact]
-    public void MaskSamplesNameTheirReferentsColourAndShape()
+    public void MaskSamplesNameTheirReferentsColourShapeAndCell()
     {
         var factory = new SampleFactory(160, 120);
         var encoder = new SampleEncoder(Tokenizer.Value, ModelSizes.ByName("tiny"));
@@ -21,17 +21,22 @@ public sealed class SampleTests
             var encoded = encoder.Encode(sample);
             if (kind != TaskKind.ReferringSegmentation)
             {
-                Assert.Equal((-1, -1), (encoded.ReferentColour, encoded.ReferentShape));
+                Assert.Equal((-1, -1, -1), (encoded.ReferentColour, encoded.ReferentShape, encoded.ReferentCell));
                 continue;
             }
             var scene = factory.Generator.Generate(seed);
             var target = scene.Objects.First(o => o.Phrase == sample.Phrase);
             Assert.Equal(target.Colour, ULlava.Training.Scenes.SceneColour.Palette[encoded.ReferentColour]);
             Assert.Equal((int)target.Shape, encoded.ReferentShape);
+            // The locator's cell: the box centre on the 8×8 grid over the square the frame is centred in (160×120: 20 px bars above and below).
+            float cx = (target.Box.XMin + target.Box.XMax) / 2, cy = (target.Box.YMin + target.Box.YMax) / 2 + 20;
+            Assert.Equal((int)(cy / 160 * ReferentHead.Grid) * ReferentHead.Grid + (int)(cx / 160 * ReferentHead.Grid), encoded.ReferentCell);
             checkedSamples++;
         }
         Assert.Equal((-1, -1), ReferentHead.Targets("blue"));
         Assert.Equal((-1, -1), ReferentHead.Targets("violet circle"));
+        Assert.Equal(-1, ReferentHead.CellOf(null));
+        Assert.Equal(ReferentHead.Grid * ReferentHead.Grid - 1, ReferentHead.CellOf([0.9f, 0.9f, 1f, 1f]));
     }
 
     [Fact]

@@ -143,16 +143,19 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Theory]
-    [InlineData(0.0)]
-    [InlineData(0.5)] // with the training-only referent probe, which travels in the checkpoint beside the model
-    public void ResumeContinuesTheSameRun(double referentWeight)
+    [InlineData(0.0, 0.0)]
+    [InlineData(0.5, 0.0)] // with the training-only referent probe, which travels in the checkpoint beside the model
+    [InlineData(0.5, 0.7)] // and the locator probe too
+    public void ResumeContinuesTheSameRun(double referentWeight, double locatorWeight)
     {
-        string name = $"straight-{referentWeight}", resumedName = $"resumed-{referentWeight}";
-        var straight = Trainer.Run(Tiny(name, 4) with { CheckpointEvery = 2, ReferentWeight = referentWeight }, _ => { });
+        string name = $"straight-{referentWeight}-{locatorWeight}", resumedName = $"resumed-{referentWeight}-{locatorWeight}";
+        var straight = Trainer.Run(Tiny(name, 4) with { CheckpointEvery = 2, ReferentWeight = referentWeight, LocatorWeight = locatorWeight }, _ => { });
         string middle = Path.Combine(root, name, "checkpoint-2");
         Assert.Equal(2, CheckpointIO.ReadState(middle).Step);
-        Assert.Equal(referentWeight > 0, File.Exists(Path.Combine(middle, ReferentHead.File)));
+        Assert.Equal(referentWeight > 0, File.Exists(Path.Combine(middle, ReferentHead.SegFile)));
+        Assert.Equal(locatorWeight > 0, File.Exists(Path.Combine(middle, ReferentHead.LocFile)));
         Assert.Equal(referentWeight > 0, straight.Losses.All(l => l.Referent is not null));
+        Assert.Equal(locatorWeight > 0, straight.Losses.All(l => l.Locator is not null));
         var resumed = Trainer.Run(Tiny(resumedName, 4) with { CheckpointEvery = 2, ResumeFrom = middle, Seed = 999 }, _ => { });
         Assert.Equal(2, resumed.FirstStep);
         Assert.Equal(2, resumed.Losses.Count);
@@ -169,8 +172,8 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(CheckpointIO.ReadState(a) with { LastLoss = 0 }, CheckpointIO.ReadState(b) with { LastLoss = 0 });
         // The optimizer state (step counts, both moments) is the same bytes as the uninterrupted run's.
         Assert.Equal(File.ReadAllBytes(Path.Combine(a, CheckpointIO.OptimizerFile)), File.ReadAllBytes(Path.Combine(b, CheckpointIO.OptimizerFile)));
-        if (referentWeight > 0)
-            Assert.Equal(File.ReadAllBytes(Path.Combine(a, ReferentHead.File)), File.ReadAllBytes(Path.Combine(b, ReferentHead.File)));
+        foreach (var (weight, file) in new[] { (referentWeight, ReferentHead.SegFile), (locatorWeight, ReferentHead.LocFile) })
+            if (weight > 0) Assert.Equal(File.ReadAllBytes(Path.Combine(a, file)), File.ReadAllBytes(Path.Combine(b, file)));
         foreach (var t in wa.Values.Concat(wb.Values)) t.Dispose();
     }
 

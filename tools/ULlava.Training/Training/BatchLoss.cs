@@ -24,8 +24,9 @@ public static class BatchLoss
 
     /// <summary>The same on a batch whose image inputs are already made (<see cref="BatchPrefetcher"/>).</summary>
     /// <param name="referent">the training-only referent probe on the [SEG] hidden states, weighted by <paramref name="referentWeight"/> (null: none)</param>
+    /// <param name="locator">the training-only locator probe on the [LOC] hidden states, weighted by <paramref name="locatorWeight"/> (null: none)</param>
     public static (Tensor Total, LossBreakdown Parts) Compute(ULlavaForCausalLM model, TrainingBatch prepared, LossWeights weights,
-        ReferentHead? referent = null, double referentWeight = 0)
+        ReferentHead? referent = null, double referentWeight = 0, ReferentHead? locator = null, double locatorWeight = 0)
     {
         var batch = prepared.Samples;
         using var scope = NewDisposeScope();
@@ -57,7 +58,7 @@ public static class BatchLoss
 
         var withTargets = Enumerable.Range(0, batch.Count).Where(i => batch[i].MaskTarget is not null).ToList();
         double bceValue = 0, diceValue = 0, l1Value = 0, giouValue = 0;
-        double? referentValue = referent is null ? null : 0;
+        double? referentValue = referent is null ? null : 0, locatorValue = locator is null ? null : 0;
         if (withTargets.Count > 0)
         {
             var hidden = output.LastHiddenState;
@@ -89,8 +90,14 @@ public static class BatchLoss
                 total = total + referentWeight * referentLoss;
                 referentValue = referentLoss.item<float>();
             }
+            if (locator is not null)
+            {
+                var locatorLoss = locator.Loss(locHidden, withTargets.Select(i => batch[i]).ToList());
+                total = total + locatorWeight * locatorLoss;
+                locatorValue = locatorLoss.item<float>();
+            }
         }
-        var parts = new LossBreakdown(total.item<float>(), ce.item<float>(), bceValue, diceValue, l1Value, giouValue, withTargets.Count, referentValue);
+        var parts = new LossBreakdown(total.item<float>(), ce.item<float>(), bceValue, diceValue, l1Value, giouValue, withTargets.Count, referentValue, locatorValue);
         return (total.MoveToOuterDisposeScope(), parts);
     }
 

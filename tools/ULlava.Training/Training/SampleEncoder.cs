@@ -65,7 +65,7 @@ public sealed class SampleEncoder
         }
         int placeholder = sample.IsVideo ? config.LlmConfig.MmTokenIds.VideoPatch : config.LlmConfig.MmTokenIds.ImagePatch;
         var (colour, shape) = sample.HasTargets ? ReferentHead.Targets(sample.Phrase) : (-1, -1);
-        return new EncodedSample(sample, ids, labels, promptIds.Length, placeholder, seg - 1, loc - 1, mask, MaskSide, box, colour, shape);
+        return new EncodedSample(sample, ids, labels, promptIds.Length, placeholder, seg - 1, loc - 1, mask, MaskSide, box, colour, shape, ReferentHead.CellOf(box));
     }
 
     /// <summary>

@@ -47,6 +47,9 @@ public sealed record TrainOptions
     /// <summary>Weight of the training-only referent probe on the [SEG] hidden state (<see cref="ReferentHead"/>); 0: off.</summary>
     public double ReferentWeight { get; init; }
 
+    /// <summary>Weight of the training-only locator probe on the [LOC] hidden state (<see cref="ReferentHead"/>); 0: off.</summary>
+    public double LocatorWeight { get; init; }
+
     /// <summary>Stop after this many seconds with a resumable checkpoint (0: no limit): a machine lent for minutes.</summary>
     public int MaxSeconds { get; init; }
 
@@ -65,7 +68,7 @@ public sealed record TrainOptions
         var r = new OptionReader(args, new HashSet<string>
         {
             "out", "size", "config", "steps", "batch", "lr", "warmup", "min-lr-ratio", "weight-decay", "clip", "seed", "scene",
-            "save-every", "log-every", "resume", "vision", "sam", "referent-weight", "max-seconds", "device", "threads", "data-workers",
+            "save-every", "log-every", "resume", "vision", "sam", "referent-weight", "locator-weight", "max-seconds", "device", "threads", "data-workers",
         });
         var d = new TrainOptions { OutputDir = r.String("out") ?? throw new ArgumentException("--out DIR is required") };
         var scene = r.Size("scene");
@@ -89,6 +92,7 @@ public sealed record TrainOptions
             VisionFile = r.String("vision"),
             SamFile = r.String("sam"),
             ReferentWeight = r.Double("referent-weight") ?? d.ReferentWeight,
+            LocatorWeight = r.Double("locator-weight") ?? d.LocatorWeight,
             MaxSeconds = r.Int("max-seconds") ?? d.MaxSeconds,
             Device = r.String("device") ?? d.Device,
             Threads = r.Int("threads") ?? d.Threads,

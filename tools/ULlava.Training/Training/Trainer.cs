@@ -34,6 +34,7 @@ public static class Trainer
           --vision FILE                      start from a pretrained vision tower (train-vision) and keep it frozen
           --sam FILE                         start from a pretrained SAM (train-sam) and keep it frozen
           --referent-weight X                weight of the training-only probe that names the [SEG] referent (0: off)
+          --locator-weight X                 the same on the [LOC] hidden state, which also names the box centre's cell (0: off)
           --max-seconds N                    stop after N seconds with a resumable checkpoint (0: no limit)
           --device cpu|cuda|cuda:N           (cpu); --threads N intra-op threads (libtorch default)
           --data-workers N                   threads making batches ahead of the model (all cores)
@@ -66,21 +67,29 @@ public static class Trainer
         if (resumed is { FrozenSam: true }) SamPretrainer.Freeze(model);
         else if (resumed is null && options.SamFile is not null) SamPretrainer.LoadFrozen(options.SamFile, model);
         bool frozenSam = SamPretrainer.IsFrozen(model);
-        // The training-only referent probe (ReferentHead), made after the model so turning it on leaves the model's
-        // initialisation as it was; a resumed run keeps the weight it was started with.
+        // The training-only probes (ReferentHead), made after the model (and the locator after the referent probe) so
+        // turning one on leaves every earlier initialisation as it was; a resumed run keeps the weights it was started with.
         double referentWeight = resumed?.ReferentWeight ?? options.ReferentWeight;
+        double locatorWeight = resumed?.LocatorWeight ?? options.LocatorWeight;
         using var referent = referentWeight > 0 ? new ReferentHead(config.LlmConfig.HiddenSize) : null;
-        if (resumed is not null) referent?.Load(options.ResumeFrom!);
+        using var locator = locatorWeight > 0 ? new ReferentHead(config.LlmConfig.HiddenSize, locates: true) : null;
+        if (resumed is not null)
+        {
+            referent?.Load(options.ResumeFrom!);
+            locator?.Load(options.ResumeFrom!);
+        }
         if (device.type != DeviceType.CPU)
         {
             model.to(device);
             referent?.to(device);
+            locator?.to(device);
         }
         model.train();
 
         // A frozen vision tower gets no optimizer slots (AdamW would still decay it).
         var trained = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter));
-        if (referent is not null) trained = trained.Concat(referent.named_parameters().Select(p => ("referent_head." + p.name, p.parameter)));
+        foreach (var probe in new[] { referent, locator }.OfType<ReferentHead>())
+            trained = trained.Concat(probe.named_parameters().Select(p => (probe.GetName() + "." + p.name, p.parameter)));
         using var optimizer = new AdamWOptimizer(trained, weightDecay: options.WeightDecay);
         if (resumed is not null) optimizer.Load(Path.Combine(options.ResumeFrom!, CheckpointIO.OptimizerFile));
 
@@ -111,7 +120,7 @@ public static class Trainer
             using (var batch = batches.Next())
             using (var scope = NewDisposeScope())
             {
-                var (total, p) = BatchLoss.Compute(model, batch, weights, referent, referentWeight);
+                var (total, p) = BatchLoss.Compute(model, batch, weights, referent, referentWeight, locator, locatorWeight);
                 total.backward();
                 optimizer.ClipGradientNorm(options.MaxGradNorm);
                 optimizer.Update(lr);
@@ -135,9 +144,10 @@ public static class Trainer
                 CheckpointIO.WriteResumable(last, model, weights, optimizer, new TrainerState
                 {
                     Step = done, Seed = seed, TotalSteps = options.Steps, BatchSize = options.BatchSize, LastLoss = parts.Total, FrozenVision = frozenVision,
-                    FrozenSam = frozenSam, ReferentWeight = referentWeight,
+                    FrozenSam = frozenSam, ReferentWeight = referentWeight, LocatorWeight = locatorWeight,
                 });
                 referent?.Save(last);
+                locator?.Save(last);
                 log($"saved {last}");
             }
             if (outOfTime)

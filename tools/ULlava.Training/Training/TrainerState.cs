@@ -18,4 +18,6 @@ public sealed record TrainerState
     [JsonPropertyName("frozen_sam")] public bool FrozenSam { get; init; }
     /// <summary>The referent probe's loss weight (0: none); its weights are in the checkpoint's referent_head.safetensors.</summary>
     [JsonPropertyName("referent_weight")] public double ReferentWeight { get; init; }
+    /// <summary>The locator probe's loss weight (0: none); its weights are in the checkpoint's locator_head.safetensors.</summary>
+    [JsonPropertyName("locator_weight")] public double LocatorWeight { get; init; }
 }
