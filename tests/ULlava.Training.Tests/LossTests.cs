@@ -31,6 +31,20 @@ public sealed class LossTests
     }
 
     [Fact]
+    public void IouHeadLearnsTheMasksRealIoU()
+    {
+        // Mask 1: logits > 0 on cells 0,1; target on 1,2: IoU 1/3. Mask 2: both empty: IoU 1.
+        using var logits = tensor(new float[] { 3, 1, -2, -1, -5, -5, -5, -5 }, new long[] { 2, 2, 2 });
+        using var targets = tensor(new float[] { 0.2f, 0.9f, 0.5f, 0, 0, 0, 0, 0.4f }, new long[] { 2, 2, 2 });
+        using var predicted = tensor(new float[] { 0.5f, 0.5f }, requires_grad: true);
+        var loss = ULlavaLosses.IouHeadMse(predicted, logits, targets);
+        double a = 0.5 - 1.0 / 3, b = 0.5 - 1;
+        Assert.Equal((a * a + b * b) / 2, loss.item<float>(), 5);
+        loss.backward();
+        Assert.Equal(a, predicted.grad!.data<float>()[0], 5); // d/dp of mean((p − iou)²) = (p − iou)
+    }
+
+    [Fact]
     public void BoxL1AndGIoU()
     {
         using var predicted = tensor(new float[] { 0.1f, 0.2f, 0.5f, 0.6f }, new long[] { 1, 4 });

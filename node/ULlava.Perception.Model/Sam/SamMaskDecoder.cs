@@ -43,20 +43,21 @@ public sealed class SamMaskDecoder : nn.Module
     /// <summary>
     /// Low-resolution mask logits B×M×4h×4w and IoU predictions B×M; M is 1 (the first mask token) unless
     /// <paramref name="multimaskOutput"/>, then the other <c>num_multimask_outputs</c>. One batch entry per prompt set;
-    /// a single image embedding is repeated across them.
+    /// a single image embedding is repeated across them. <paramref name="detachIouToken"/>: the IoU head reads its token
+    /// without a graph behind it, so training the quality head alone sends nothing back to the prompts (training only).
     /// </summary>
     public (Tensor Masks, Tensor IouPred) Forward(Tensor imageEmbeddings, Tensor imagePe, Tensor sparsePromptEmbeddings,
-        Tensor densePromptEmbeddings, bool multimaskOutput)
+        Tensor densePromptEmbeddings, bool multimaskOutput, bool detachIouToken = false)
     {
         using var scope = NewDisposeScope();
-        var (masks, iouPred) = PredictMasks(imageEmbeddings, imagePe, sparsePromptEmbeddings, densePromptEmbeddings);
+        var (masks, iouPred) = PredictMasks(imageEmbeddings, imagePe, sparsePromptEmbeddings, densePromptEmbeddings, detachIouToken);
         var slice = multimaskOutput ? 1.. : ..1;
         var m = masks[.., slice, .., ..];
         var iou = iouPred[.., slice];
         return (m.MoveToOuterDisposeScope(), iou.MoveToOuterDisposeScope());
     }
 
-    private (Tensor Masks, Tensor IouPred) PredictMasks(Tensor imageEmbeddings, Tensor imagePe, Tensor sparse, Tensor dense)
+    private (Tensor Masks, Tensor IouPred) PredictMasks(Tensor imageEmbeddings, Tensor imagePe, Tensor sparse, Tensor dense, bool detachIouToken)
     {
         long nPrompts = sparse.shape[0];
         var outputTokens = cat(new[] { iou_token.weight!, mask_tokens.weight! }, 0).unsqueeze(0).expand(nPrompts, -1, -1);
@@ -76,7 +77,7 @@ public sealed class SamMaskDecoder : nn.Module
             .Select(i => output_hypernetworks_mlps[i].forward(maskTokensOut[.., i, ..])).ToArray(), 1);
         long ub = upscaled.shape[0], uc = upscaled.shape[1], uh = upscaled.shape[2], uw = upscaled.shape[3];
         var masks = matmul(hyperIn, upscaled.view(ub, uc, uh * uw)).view(ub, -1, uh, uw);
-        var iouPred = iou_prediction_head.forward(iouTokenOut);
+        var iouPred = iou_prediction_head.forward(detachIouToken ? iouTokenOut.detach() : iouTokenOut);
         return (masks, iouPred);
     }
 }

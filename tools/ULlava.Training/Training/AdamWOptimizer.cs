@@ -50,14 +50,28 @@ public sealed class AdamWOptimizer : IDisposable
     /// resumed one has none, and a norm over a vector of another length rounds differently in the last bit, so the two
     /// runs drifted apart (TrainerTests.ResumeContinuesTheSameRun, depending on which batches had masks).
     /// </summary>
-    public void ClipGradientNorm(double maxNorm)
+    /// <param name="apart">names of parameters clipped as a group of their own (a head whose input is detached, so its
+    /// gradients cannot rescale everyone else's): the rest are clipped exactly as if they were not in the optimizer</param>
+    public void ClipGradientNorm(double maxNorm, Func<string, bool>? apart = null)
     {
+        if (apart is null)
+        {
+            ClipGroup(slots, maxNorm);
+            return;
+        }
+        ClipGroup(slots.Where(s => !apart(s.Name)).ToList(), maxNorm);
+        ClipGroup(slots.Where(s => apart(s.Name)).ToList(), maxNorm);
+    }
+
+    private static void ClipGroup(IReadOnlyList<(string Name, Parameter Parameter, Tensor ExpAvg, Tensor ExpAvgSq, bool Decay)> group, double maxNorm)
+    {
+        if (group.Count == 0) return;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var device = slots[0].Parameter.device;
-        var norms = stack(slots.Select(s => s.Parameter.grad is { } g ? g.norm() : zeros(Array.Empty<long>(), device: device)).ToArray());
+        var device = group[0].Parameter.device;
+        var norms = stack(group.Select(s => s.Parameter.grad is { } g ? g.norm() : zeros(Array.Empty<long>(), device: device)).ToArray());
         var coefficient = (maxNorm / (norms.norm() + 1e-6)).clamp_max(1.0);
-        foreach (var s in slots) s.Parameter.grad?.mul_(coefficient);
+        foreach (var s in group) s.Parameter.grad?.mul_(coefficient);
     }
 
     public void Update(double learningRate)

@@ -25,8 +25,9 @@ public static class BatchLoss
     /// <summary>The same on a batch whose image inputs are already made (<see cref="BatchPrefetcher"/>).</summary>
     /// <param name="referent">the training-only referent probe on the [SEG] hidden states, weighted by <paramref name="referentWeight"/> (null: none)</param>
     /// <param name="locator">the training-only locator probe on the [LOC] hidden states, weighted by <paramref name="locatorWeight"/> (null: none)</param>
+    /// <param name="iouHeadWeight">weight of SAM's IoU head loss (MSE against each mask's real IoU at the low resolution; the head reads a detached token); 0: none</param>
     public static (Tensor Total, LossBreakdown Parts) Compute(ULlavaForCausalLM model, TrainingBatch prepared, LossWeights weights,
-        ReferentHead? referent = null, double referentWeight = 0, ReferentHead? locator = null, double locatorWeight = 0)
+        ReferentHead? referent = null, double referentWeight = 0, ReferentHead? locator = null, double locatorWeight = 0, double iouHeadWeight = 0)
     {
         var batch = prepared.Samples;
         using var scope = NewDisposeScope();
@@ -58,7 +59,7 @@ public static class BatchLoss
 
         var withTargets = Enumerable.Range(0, batch.Count).Where(i => batch[i].MaskTarget is not null).ToList();
         double bceValue = 0, diceValue = 0, l1Value = 0, giouValue = 0;
-        double? referentValue = referent is null ? null : 0, locatorValue = locator is null ? null : 0;
+        double? referentValue = referent is null ? null : 0, locatorValue = locator is null ? null : 0, iouHeadValue = iouHeadWeight > 0 ? 0 : null;
         if (withTargets.Count > 0)
         {
             var hidden = output.LastHiddenState;
@@ -71,7 +72,8 @@ public static class BatchLoss
                 imageEmbeddings = sam.ImageEncoder.forward(prepared.SamInputs!.to(model.DType, device));
             var text = model.SegProjector.forward(segHidden).unsqueeze(1);
             var (sparse, dense) = sam.PromptEncoder.Forward(textEmbeds: text);
-            var (lowRes, _) = sam.MaskDecoder.Forward(imageEmbeddings, sam.PromptEncoder.GetDensePe(), sparse, dense, multimaskOutput: false);
+            var (lowRes, iouPred) = sam.MaskDecoder.Forward(imageEmbeddings, sam.PromptEncoder.GetDensePe(), sparse, dense, multimaskOutput: false,
+                                                            detachIouToken: iouHeadWeight > 0);
             int side = batch[withTargets[0]].MaskSide;
             var maskTargets = tensor(withTargets.SelectMany(i => batch[i].MaskTarget!).ToArray(), new long[] { withTargets.Count, side, side }).to(device);
             var maskLogits = lowRes[.., 0];
@@ -90,6 +92,12 @@ public static class BatchLoss
                 total = total + referentWeight * referentLoss;
                 referentValue = referentLoss.item<float>();
             }
+            if (iouHeadWeight > 0)
+            {
+                var iouHeadLoss = ULlavaLosses.IouHeadMse(iouPred[.., 0], maskLogits, maskTargets);
+                total = total + iouHeadWeight * iouHeadLoss;
+                iouHeadValue = iouHeadLoss.item<float>();
+            }
             if (locator is not null)
             {
                 var locatorLoss = locator.Loss(locHidden, withTargets.Select(i => batch[i]).ToList());
@@ -97,7 +105,7 @@ public static class BatchLoss
                 locatorValue = locatorLoss.item<float>();
             }
         }
-        var parts = new LossBreakdown(total.item<float>(), ce.item<float>(), bceValue, diceValue, l1Value, giouValue, withTargets.Count, referentValue, locatorValue);
+        var parts = new LossBreakdown(total.item<float>(), ce.item<float>(), bceValue, diceValue, l1Value, giouValue, withTargets.Count, referentValue, locatorValue, iouHeadValue);
         return (total.MoveToOuterDisposeScope(), parts);
     }
 

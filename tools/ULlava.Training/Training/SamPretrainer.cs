@@ -166,6 +166,19 @@ public static class SamPretrainer
 
     public static bool IsFrozen(ULlavaForCausalLM model) => model.Sam.parameters().All(p => !p.requires_grad);
 
+    /// <summary>Whether a parameter name is one of SAM's mask-quality (IoU) head.</summary>
+    public static bool IsIouHead(string name) => name.Contains(".iou_prediction_head.", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Lets SAM's IoU head learn while the rest of a frozen SAM stays as it is (train --iou-head-weight): stage 1 trains
+    /// masks only, so the score the node publishes beside each mask would otherwise be a random head's.
+    /// </summary>
+    public static void UnfreezeIouHead(ULlavaForCausalLM model)
+    {
+        foreach (var (name, p) in model.named_parameters())
+            if (IsIouHead(name)) p.requires_grad_(true);
+    }
+
     /// <summary>Whether SAM's image encoder needs no graph (frozen on its own or with the rest of SAM).</summary>
     public static bool IsEncoderFrozen(ULlavaForCausalLM model) => model.Sam.ImageEncoder.parameters().All(p => !p.requires_grad);
 }

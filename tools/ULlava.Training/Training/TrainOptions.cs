@@ -50,6 +50,12 @@ public sealed record TrainOptions
     /// <summary>Weight of the training-only locator probe on the [LOC] hidden state (<see cref="ReferentHead"/>); 0: off.</summary>
     public double LocatorWeight { get; init; }
 
+    /// <summary>
+    /// Weight of SAM's IoU head loss (MSE against the IoU its mask really has; the head reads a detached token, so
+    /// nothing else moves); 0: the head is not trained.
+    /// </summary>
+    public double IouHeadWeight { get; init; }
+
     /// <summary>Stop after this many seconds with a resumable checkpoint (0: no limit): a machine lent for minutes.</summary>
     public int MaxSeconds { get; init; }
 
@@ -68,7 +74,7 @@ public sealed record TrainOptions
         var r = new OptionReader(args, new HashSet<string>
         {
             "out", "size", "config", "steps", "batch", "lr", "warmup", "min-lr-ratio", "weight-decay", "clip", "seed", "scene",
-            "save-every", "log-every", "resume", "vision", "sam", "referent-weight", "locator-weight", "max-seconds", "device", "threads", "data-workers",
+            "save-every", "log-every", "resume", "vision", "sam", "referent-weight", "locator-weight", "iou-head-weight", "max-seconds", "device", "threads", "data-workers",
         });
         var d = new TrainOptions { OutputDir = r.String("out") ?? throw new ArgumentException("--out DIR is required") };
         var scene = r.Size("scene");
@@ -93,6 +99,7 @@ public sealed record TrainOptions
             SamFile = r.String("sam"),
             ReferentWeight = r.Double("referent-weight") ?? d.ReferentWeight,
             LocatorWeight = r.Double("locator-weight") ?? d.LocatorWeight,
+            IouHeadWeight = r.Double("iou-head-weight") ?? d.IouHeadWeight,
             MaxSeconds = r.Int("max-seconds") ?? d.MaxSeconds,
             Device = r.String("device") ?? d.Device,
             Threads = r.Int("threads") ?? d.Threads,

@@ -20,4 +20,6 @@ public sealed record TrainerState
     [JsonPropertyName("referent_weight")] public double ReferentWeight { get; init; }
     /// <summary>The locator probe's loss weight (0: none); its weights are in the checkpoint's locator_head.safetensors.</summary>
     [JsonPropertyName("locator_weight")] public double LocatorWeight { get; init; }
+    /// <summary>The IoU head's loss weight (0: not trained); with a frozen SAM it is the one part of SAM that learns.</summary>
+    [JsonPropertyName("iou_head_weight")] public double IouHeadWeight { get; init; }
 }

@@ -79,4 +79,24 @@ public static class ULlavaLosses
         var giou = iou - (hull - union) / (hull + 1e-7);
         return (1 - giou).mean().MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// SAM's IoU-head loss: MSE between the predicted scores [N] and the IoU each mask really has with its target (logit
+    /// &gt; 0 against target ≥ 0.5, at the logits' resolution; 1 when both are empty), the real IoU taken as a constant.
+    /// </summary>
+    public static Tensor IouHeadMse(Tensor predicted, Tensor maskLogits, Tensor targets)
+    {
+        using var scope = NewDisposeScope();
+        long n = maskLogits.shape[0];
+        Tensor actual;
+        using (no_grad())
+        {
+            var p = maskLogits.reshape(n, -1) > 0;
+            var t = targets.reshape(n, -1) >= 0.5;
+            var inter = (p & t).sum(new long[] { 1 }).to_type(ScalarType.Float32);
+            var union = (p | t).sum(new long[] { 1 }).to_type(ScalarType.Float32);
+            actual = where(union > 0, inter / union.clamp_min(1), ones_like(union));
+        }
+        return nn.functional.mse_loss(predicted.to_type(ScalarType.Float32), actual).MoveToOuterDisposeScope();
+    }
 }
