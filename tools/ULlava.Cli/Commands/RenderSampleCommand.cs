@@ -1,10 +1,11 @@
 using OpenCvSharp;
+using ULlava.Training.Scenes;
 
 namespace ULlava.Cli.Commands;
 
 /// <summary>
 /// `ullava render-sample --out FILE`: renders the bundled sample video, coloured shapes moving over a plain
-/// background, deterministically (same bytes of pixels for the same arguments).
+/// background, with the training scenes' generator, deterministically (same bytes of pixels for the same arguments).
 /// </summary>
 public static class RenderSampleCommand
 {
@@ -23,23 +24,34 @@ public static class RenderSampleCommand
         int frames = fps * seconds;
         for (int i = 0; i < frames; i++)
         {
-            DrawScene(frame, i / (double)(frames - 1));
+            DrawScene(frame, i / (double)(frames - 1), (ulong)i);
             writer.Write(frame);
         }
         Console.WriteLine($"{output}: {frames} frames, {width}x{height} at {fps} fps");
         return 0;
     }
 
-    /// <summary>The scene at time t in [0,1]: a red circle moving right, a blue square moving down, a still green triangle.</summary>
-    public static void DrawScene(Mat bgr, double t)
+    /// <summary>
+    /// The scene at time t in [0,1], drawn by the training scenes' generator (its palette, rasteriser, lighting and
+    /// noise, so the bundled model sees what it was trained on): a red circle moving right, a blue square moving down and
+    /// a still green triangle on a flat grey background.
+    /// </summary>
+    public static Scene SceneAt(int width, int height, double t, ulong frameIndex)
     {
-        int w = bgr.Cols, h = bgr.Rows;
-        bgr.SetTo(new Scalar(225, 228, 230));
-        var green = new[] { new Point(w * 0.70, h * 0.85), new Point(w * 0.85, h * 0.85), new Point(w * 0.775, h * 0.62) };
-        Cv2.FillPoly(bgr, new[] { green }, new Scalar(60, 170, 40), LineTypes.AntiAlias);
-        var square = new Rect((int)(w * 0.55), (int)(h * (0.10 + 0.35 * t)), (int)(w * 0.12), (int)(w * 0.12));
-        Cv2.Rectangle(bgr, square, new Scalar(200, 80, 30), -1, LineTypes.AntiAlias);
-        var centre = new Point(w * (0.15 + 0.35 * t), h * 0.45);
-        Cv2.Circle(bgr, centre, (int)(h * 0.12), new Scalar(40, 40, 220), -1, LineTypes.AntiAlias);
+        var palette = SceneColour.Palette.ToDictionary(c => c.Name);
+        var objects = new[]
+        {
+            new ShapeSpec(ShapeKind.Triangle, palette["green"], width * 0.80, height * 0.76, height * 0.12),
+            new ShapeSpec(ShapeKind.Square, palette["blue"], width * 0.62, height * (0.20 + 0.35 * t), height * 0.09),
+            new ShapeSpec(ShapeKind.Circle, palette["red"], width * (0.15 + 0.30 * t), height * 0.45, height * 0.12),
+        };
+        return new SceneGenerator(width, height).Compose(objects, background: (150, 148, 140), gain: 1.0, noise: 4, noiseSeed: frameIndex);
+    }
+
+    public static void DrawScene(Mat bgr, double t, ulong frameIndex = 0)
+    {
+        var scene = SceneAt(bgr.Cols, bgr.Rows, t, frameIndex);
+        using var rgb = Mat.FromPixelData(scene.Height, scene.Width, MatType.CV_8UC3, scene.Rgb);
+        Cv2.CvtColor(rgb, bgr, ColorConversionCodes.RGB2BGR);
     }
 }

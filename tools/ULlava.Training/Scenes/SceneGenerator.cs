@@ -24,8 +24,6 @@ public sealed class SceneGenerator
     public int Width { get; }
     public int Height { get; }
 
-    private sealed record Spec(ShapeKind Shape, SceneColour Colour, double X, double Y, double Radius, double Rotation);
-
     private sealed record Style(BackgroundKind Background, byte[] BackgroundRgb, double Gain, int NoiseAmplitude);
 
     /// <summary>One still scene with 1–4 objects, each (colour, shape) pair at most once.</summary>
@@ -65,6 +63,19 @@ public sealed class SceneGenerator
             list.Add(Render(moved, style, DeterministicRandom.For(seed, 200 + (ulong)f)));
         }
         return new SceneClip(list, specs.Count - 1, direction);
+    }
+
+    /// <summary>
+    /// A scene of the given objects (drawn in order, later ones on top) on a flat background of <paramref name="background"/>
+    /// under <paramref name="gain"/> and per-pixel noise of ±<paramref name="noise"/>: the training scenes' rasteriser,
+    /// palette and lighting for scripted footage (the bundled sample video).
+    /// </summary>
+    public Scene Compose(IReadOnlyList<ShapeSpec> objects, (byte R, byte G, byte B) background, double gain = 1, int noise = 0, ulong noiseSeed = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(noise);
+        var bg = new byte[Width * Height * 3];
+        for (int i = 0; i < bg.Length; i += 3) (bg[i], bg[i + 1], bg[i + 2]) = (Lit(background.R, gain), Lit(background.G, gain), Lit(background.B, gain));
+        return Render(objects, new Style(BackgroundKind.Flat, bg, gain, noise), DeterministicRandom.For(noiseSeed, 300));
     }
 
     private Style NewStyle(DeterministicRandom rng)
@@ -140,9 +151,9 @@ public sealed class SceneGenerator
     /// Places up to <paramref name="count"/> objects one by one, retrying a placement that would hide too much of any
     /// object; <paramref name="moving"/> is the last object's total displacement, which must keep it inside the frame.
     /// </summary>
-    private List<Spec> Place(DeterministicRandom rng, int count, (double Dx, double Dy)? moving)
+    private List<ShapeSpec> Place(DeterministicRandom rng, int count, (double Dx, double Dy)? moving)
     {
-        var specs = new List<Spec>();
+        var specs = new List<ShapeSpec>();
         var used = new HashSet<(ShapeKind, string)>();
         int side = Math.Min(Width, Height);
         for (int k = 0; k < count; k++)
@@ -163,7 +174,7 @@ public sealed class SceneGenerator
                 double xMin = r * 1.25 + Math.Max(0, -mx), xMax = Width - r * 1.25 - Math.Max(0, mx);
                 double yMin = r * 1.25 + Math.Max(0, -my), yMax = Height - r * 1.25 - Math.Max(0, my);
                 if (xMax <= xMin || yMax <= yMin) continue;
-                var spec = new Spec(shape, colour, rng.Range(xMin, xMax), rng.Range(yMin, yMax), r,
+                var spec = new ShapeSpec(shape, colour, rng.Range(xMin, xMax), rng.Range(yMin, yMax), r,
                                     shape == ShapeKind.Circle ? 0 : rng.Range(-0.45, 0.45));
                 specs.Add(spec);
                 if (AllVisible(specs)) break;
@@ -180,7 +191,7 @@ public sealed class SceneGenerator
         return specs;
     }
 
-    private bool AllVisible(List<Spec> specs)
+    private bool AllVisible(List<ShapeSpec> specs)
     {
         var owner = Owners(specs, out var full);
         var visible = new int[specs.Count];
@@ -191,7 +202,7 @@ public sealed class SceneGenerator
     }
 
     // Per pixel, the index of the top-most object covering it (-1: background); also each object's full pixel count.
-    private int[] Owners(IReadOnlyList<Spec> specs, out int[] full)
+    private int[] Owners(IReadOnlyList<ShapeSpec> specs, out int[] full)
     {
         var owner = new int[Width * Height];
         Array.Fill(owner, -1);
@@ -210,7 +221,7 @@ public sealed class SceneGenerator
         return owner;
     }
 
-    private Scene Render(IReadOnlyList<Spec> specs, Style style, DeterministicRandom noiseRng)
+    private Scene Render(IReadOnlyList<ShapeSpec> specs, Style style, DeterministicRandom noiseRng)
     {
         var owner = Owners(specs, out var full);
         var rgb = (byte[])style.BackgroundRgb.Clone();
