@@ -40,6 +40,22 @@ public sealed class SampleTests
     }
 
     [Fact]
+    public void ReferentPatchSharesFollowTheCentredSquare()
+    {
+        // 160×120 is centred in a 160 px square (20 px above and below); a 10×10 grid has 16 px patches.
+        var mask = new byte[160 * 120];
+        for (int y = 0; y < 10; y++)
+        for (int x = 0; x < 16; x++) mask[y * 160 + x] = 1;          // rows 20–29 of the square: patch (1, 0)
+        for (int y = 92; y < 100; y++)
+        for (int x = 152; x < 160; x++) mask[y * 160 + x] = 1;       // rows 112–119, columns 152–159: patch (7, 9)
+        var shares = AttentionGuide.PatchShares(mask, 160, 120, 10)!;
+        Assert.Equal(160f / 224, shares[1 * 10 + 0], 5);
+        Assert.Equal(64f / 224, shares[7 * 10 + 9], 5);
+        Assert.Equal(1, shares.Sum(), 5);
+        Assert.Null(AttentionGuide.PatchShares(new byte[160 * 120], 160, 120, 10));
+    }
+
+    [Fact]
     public void CountAnswersAreNotOneMajorityAnswer()
     {
         // Asked only about present shapes, 69 % of the answers were "1." and a model could score that without the image.

@@ -45,6 +45,17 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void AttentionGuidanceTeachesTheLocPositionWhereToLook()
+    {
+        // Two referring samples again and again: head 0 of the last layers learns to look at each one's referent.
+        var seeds = Enumerable.Range(0, 1000).Select(i => (ulong)i).Where(s => SampleFactory.KindOf(s) == TaskKind.ReferringSegmentation).Take(2).ToList();
+        var result = Trainer.Run(Tiny("guided", 40) with { BatchSize = 2, FixedSeeds = seeds, AttentionGuide = 1 }, _ => { });
+        var guide = result.Losses.Select(l => l.Guide!.Value).ToList();
+        Assert.True(guide.TakeLast(5).Average() < 0.5 * guide.Take(3).Average(), string.Join(" ", guide.Select(g => g.ToString("F2"))));
+        Assert.Equal(1, CheckpointIO.ReadState(result.FinalCheckpoint.Replace("final", "checkpoint-40")).AttentionGuide);
+    }
+
+    [Fact]
     public void CheckpointLoadsInTheEngineAndSegments()
     {
         var result = Trainer.Run(Tiny("engine", 2), _ => { });

@@ -57,6 +57,12 @@ public sealed class LlamaAttention : nn.Module
     /// <paramref name="allowed"/> is the causal mask [T, past+T] (true = may attend), null for a single decode token;
     /// <paramref name="cache"/> receives this layer's keys/values after its valid positions.
     /// </summary>
+    /// <summary>
+    /// Training only: called with this layer's index and its rotated queries and keys [B, heads, T, D] (KV heads repeated)
+    /// before attention, to supervise where a position looks. Tensors it makes are this forward's: detach what it keeps.
+    /// </summary>
+    public Action<int, Tensor, Tensor>? QueryKeyObserver { get; set; }
+
     public Tensor forward(Tensor hidden, Tensor cos, Tensor signedSin, Tensor? allowed, KvCache? cache, AttentionKernel kernel)
     {
         using var scope = NewDisposeScope();
@@ -84,6 +90,7 @@ public sealed class LlamaAttention : nn.Module
         if (cache is not null) (k, v) = cache.Append(_layerIndex, k, v);
         k = RepeatKv(k);
         v = RepeatKv(v);
+        QueryKeyObserver?.Invoke(_layerIndex, q, k);
 
         Tensor attn;
         if (kernel == AttentionKernel.ScaledDotProduct)

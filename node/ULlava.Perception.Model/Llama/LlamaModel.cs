@@ -50,6 +50,12 @@ public sealed class LlamaModel : nn.Module
         }
     }
 
+    /// <summary>Training only: every layer's <see cref="LlamaAttention.QueryKeyObserver"/> (null: none).</summary>
+    public void ObserveQueriesAndKeys(Action<int, Tensor, Tensor>? observer)
+    {
+        foreach (var attention in modules().OfType<LlamaAttention>()) attention.QueryKeyObserver = observer;
+    }
+
     /// <summary>
     /// inputs_embeds [B,T,H] → final-norm hidden states [B,T,H]. With a cache the tokens sit after its valid positions and
     /// their keys/values are appended to it. <paramref name="kernel"/> null: <see cref="LlamaAttention.DefaultKernel"/>.

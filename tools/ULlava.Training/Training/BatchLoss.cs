@@ -26,8 +26,10 @@ public static class BatchLoss
     /// <param name="referent">the training-only referent probe on the [SEG] hidden states, weighted by <paramref name="referentWeight"/> (null: none)</param>
     /// <param name="locator">the training-only locator probe on the [LOC] hidden states, weighted by <paramref name="locatorWeight"/> (null: none)</param>
     /// <param name="iouHeadWeight">weight of SAM's IoU head loss (MSE against each mask's real IoU at the low resolution; the head reads a detached token); 0: none</param>
+    /// <param name="attentionGuide">weight of the training-only attention guidance (<see cref="AttentionGuide"/>); 0: none</param>
     public static (Tensor Total, LossBreakdown Parts) Compute(ULlavaForCausalLM model, TrainingBatch prepared, LossWeights weights,
-        ReferentHead? referent = null, double referentWeight = 0, ReferentHead? locator = null, double locatorWeight = 0, double iouHeadWeight = 0)
+        ReferentHead? referent = null, double referentWeight = 0, ReferentHead? locator = null, double locatorWeight = 0, double iouHeadWeight = 0,
+        double attentionGuide = 0)
     {
         var batch = prepared.Samples;
         using var scope = NewDisposeScope();
@@ -53,9 +55,34 @@ public static class BatchLoss
         }
         var labels = tensor(batch.SelectMany(s => s.Labels.Concat(Enumerable.Repeat(ULlavaLosses.IgnoreIndex, (int)maxLength - s.Labels.Length))).ToArray(),
                             new long[] { batch.Count, maxLength }).to(device);
-        using var output = model.Llm.forward(LlamaInput.FromEmbeddings(cat(embeds, 0), null, LogitsPositions.All));
+        // The guidance reads the last layers' queries and keys as the forward makes them; its terms outlive that forward's scope.
+        var guided = new List<Tensor>();
+        var guidedSamples = Enumerable.Range(0, batch.Count).Where(i => batch[i].ReferentPatches is not null).Select(i => (i, batch[i])).ToList();
+        int firstGuided = model.Config.LlmConfig.NumHiddenLayers - AttentionGuide.GuidedLayers;
+        if (attentionGuide > 0 && guidedSamples.Count > 0)
+            model.Llm.Model.ObserveQueriesAndKeys((layer, q, k) =>
+            {
+                if (layer >= firstGuided) guided.Add(AttentionGuide.Loss(q, k, guidedSamples).DetachFromDisposeScope());
+            });
+        LlamaOutput output;
+        try
+        {
+            output = model.Llm.forward(LlamaInput.FromEmbeddings(cat(embeds, 0), null, LogitsPositions.All));
+        }
+        finally
+        {
+            model.Llm.Model.ObserveQueriesAndKeys(null);
+        }
+        using var disposeOutput = output;
+        Tensor? guideLoss = null;
+        if (guided.Count > 0)
+        {
+            guideLoss = stack(guided).mean();
+            foreach (var t in guided) t.Dispose(); // the graph keeps what backward needs
+        }
         var ce = ULlavaLosses.AnswerCrossEntropy(output.Logits!, labels);
         var total = weights.Ce * ce;
+        if (guideLoss is not null) total = total + attentionGuide * guideLoss;
 
         var withTargets = Enumerable.Range(0, batch.Count).Where(i => batch[i].MaskTarget is not null).ToList();
         double bceValue = 0, diceValue = 0, l1Value = 0, giouValue = 0;
@@ -105,7 +132,8 @@ public static class BatchLoss
                 locatorValue = locatorLoss.item<float>();
             }
         }
-        var parts = new LossBreakdown(total.item<float>(), ce.item<float>(), bceValue, diceValue, l1Value, giouValue, withTargets.Count, referentValue, locatorValue, iouHeadValue);
+        var parts = new LossBreakdown(total.item<float>(), ce.item<float>(), bceValue, diceValue, l1Value, giouValue, withTargets.Count, referentValue, locatorValue, iouHeadValue,
+            attentionGuide > 0 ? guideLoss?.item<float>() ?? 0 : null);
         return (total.MoveToOuterDisposeScope(), parts);
     }
 

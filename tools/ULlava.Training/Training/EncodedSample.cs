@@ -6,7 +6,8 @@ namespace ULlava.Training.Training;
 /// A sample made ready for the model: token ids of prompt + answer, labels (the answer's ids, <see cref="ULlavaLosses.IgnoreIndex"/>
 /// elsewhere), the positions whose hidden states feed the [SEG] and [LOC] heads (the one before each token, as the
 /// engine reads them), the low-res mask target and the box normalised to the white-padded square; for a mask sample the
-/// referred object's colour and shape indexes and its box centre's cell (<see cref="ReferentHead"/>; -1 otherwise).
+/// referred object's colour and shape indexes and its box centre's cell (<see cref="ReferentHead"/>; -1 otherwise) and its
+/// share of each CLIP patch (<see cref="AttentionGuide"/>; null otherwise).
 /// </summary>
 public sealed record EncodedSample(
     TrainingSample Sample,
@@ -21,4 +22,5 @@ public sealed record EncodedSample(
     float[]? BoxTarget,
     int ReferentColour = -1,
     int ReferentShape = -1,
-    int ReferentCell = -1);
+    int ReferentCell = -1,
+    float[]? ReferentPatches = null);

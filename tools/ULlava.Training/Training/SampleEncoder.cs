@@ -27,6 +27,9 @@ public sealed class SampleEncoder
     /// <summary>Side of SAM's low-resolution mask output (4 × the embedding grid), the resolution masks are trained at.</summary>
     public int MaskSide => 4 * config.Sam.EmbeddingSide;
 
+    /// <summary>CLIP patches per side (the image tokens are this grid in raster order).</summary>
+    public int PatchGrid => config.LlmConfig.VisionConfig.PatchesPerSide;
+
     public string UserMessage(TrainingSample sample)
     {
         int patches = config.LlmConfig.VisionConfig.NumPatches;
@@ -65,7 +68,8 @@ public sealed class SampleEncoder
         }
         int placeholder = sample.IsVideo ? config.LlmConfig.MmTokenIds.VideoPatch : config.LlmConfig.MmTokenIds.ImagePatch;
         var (colour, shape) = sample.HasTargets ? ReferentHead.Targets(sample.Phrase) : (-1, -1);
-        return new EncodedSample(sample, ids, labels, promptIds.Length, placeholder, seg - 1, loc - 1, mask, MaskSide, box, colour, shape, ReferentHead.CellOf(box));
+        return new EncodedSample(sample, ids, labels, promptIds.Length, placeholder, seg - 1, loc - 1, mask, MaskSide, box, colour, shape, ReferentHead.CellOf(box),
+            sample.HasTargets && !sample.IsVideo ? AttentionGuide.PatchShares(sample.Mask!, sample.Width, sample.Height, PatchGrid) : null);
     }
 
     /// <summary>

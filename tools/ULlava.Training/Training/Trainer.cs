@@ -35,6 +35,7 @@ public static class Trainer
           --sam FILE                         start from a pretrained SAM (train-sam) and keep it frozen
           --referent-weight X                weight of the training-only probe that names the [SEG] referent (0: off)
           --locator-weight X                 the same on the [LOC] hidden state, which also names the box centre's cell (0: off)
+          --attention-guide X                training-only: the last layers' head 0 at the [LOC]-predicting position looks at the referent's patches (0: off)
           --iou-head-weight X                train SAM's IoU (mask quality) head against its masks' real IoU, also with SAM frozen (0: off)
           --max-seconds N                    stop after N seconds with a resumable checkpoint (0: no limit)
           --device cpu|cuda|cuda:N           (cpu); --threads N intra-op threads (libtorch default)
@@ -70,6 +71,7 @@ public static class Trainer
         bool frozenSam = SamPretrainer.IsFrozen(model);
         double iouHeadWeight = resumed?.IouHeadWeight ?? options.IouHeadWeight;
         if (iouHeadWeight > 0) SamPretrainer.UnfreezeIouHead(model);
+        double attentionGuide = resumed?.AttentionGuide ?? options.AttentionGuide;
         // The training-only probes (ReferentHead), made after the model (and the locator after the referent probe) so
         // turning one on leaves every earlier initialisation as it was; a resumed run keeps the weights it was started with.
         double referentWeight = resumed?.ReferentWeight ?? options.ReferentWeight;
@@ -123,7 +125,7 @@ public static class Trainer
             using (var batch = batches.Next())
             using (var scope = NewDisposeScope())
             {
-                var (total, p) = BatchLoss.Compute(model, batch, weights, referent, referentWeight, locator, locatorWeight, iouHeadWeight);
+                var (total, p) = BatchLoss.Compute(model, batch, weights, referent, referentWeight, locator, locatorWeight, iouHeadWeight, attentionGuide);
                 total.backward();
                 // The IoU head reads a detached token: clipped on its own, it leaves everyone else's step as it was.
                 optimizer.ClipGradientNorm(options.MaxGradNorm, iouHeadWeight > 0 ? SamPretrainer.IsIouHead : null);
@@ -149,7 +151,7 @@ public static class Trainer
                 {
                     Step = done, Seed = seed, TotalSteps = options.Steps, BatchSize = options.BatchSize, LastLoss = parts.Total, FrozenVision = frozenVision,
                     FrozenSam = frozenSam, ReferentWeight = referentWeight, LocatorWeight = locatorWeight,
-                    IouHeadWeight = iouHeadWeight,
+                    IouHeadWeight = iouHeadWeight, AttentionGuide = attentionGuide,
                 });
                 referent?.Save(last);
                 locator?.Save(last);

@@ -22,4 +22,6 @@ public sealed record TrainerState
     [JsonPropertyName("locator_weight")] public double LocatorWeight { get; init; }
     /// <summary>The IoU head's loss weight (0: not trained); with a frozen SAM it is the one part of SAM that learns.</summary>
     [JsonPropertyName("iou_head_weight")] public double IouHeadWeight { get; init; }
+    /// <summary>The attention guidance's loss weight (0: none; <see cref="AttentionGuide"/>).</summary>
+    [JsonPropertyName("attention_guide")] public double AttentionGuide { get; init; }
 }
