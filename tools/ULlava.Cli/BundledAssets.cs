@@ -5,5 +5,5 @@ public static class BundledAssets
 {
     public static string Root => Path.Combine(AppContext.BaseDirectory, "assets");
     public static string SampleVideo => Path.Combine(Root, "sample-shapes.mp4");
-    public static string DefaultModel => Path.Combine(Root, "models", "ullava-tiny");
+    public static string DefaultModel => Path.Combine(Root, "models", "ullava-shapes");
 }
