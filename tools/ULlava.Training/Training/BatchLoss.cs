@@ -23,15 +23,11 @@ public static class BatchLoss
     }
 
     /// <summary>The same on a batch whose image inputs are already made (<see cref="BatchPrefetcher"/>).</summary>
-    /// <param name="referent">the training-only referent probe on the [SEG] hidden states, weighted by <paramref name="referentWeight"/> (null: none)</param>
-    /// <param name="locator">the training-only locator probe on the [LOC] hidden states, weighted by <paramref name="locatorWeight"/> (null: none)</param>
-    /// <param name="iouHeadWeight">weight of SAM's IoU head loss (MSE against each mask's real IoU at the low resolution; the head reads a detached token); 0: none</param>
-    /// <param name="attentionGuide">weight of the training-only attention guidance (<see cref="AttentionGuide"/>); 0: none</param>
-    public static (Tensor Total, LossBreakdown Parts) Compute(ULlavaForCausalLM model, TrainingBatch prepared, LossWeights weights,
-        ReferentHead? referent = null, double referentWeight = 0, ReferentHead? locator = null, double locatorWeight = 0, double iouHeadWeight = 0,
-        double attentionGuide = 0)
+    /// <param name="aids">the run's training-only aids (<see cref="TrainingAids"/>); null: none</param>
+    public static (Tensor Total, LossBreakdown Parts) Compute(ULlavaForCausalLM model, TrainingBatch prepared, LossWeights weights, TrainingAids? aids = null)
     {
         var batch = prepared.Samples;
+        var (referent, referentWeight, locator, locatorWeight, iouHeadWeight, attentionGuide) = aids ?? TrainingAids.None;
         using var scope = NewDisposeScope();
         var device = model.Device;
 
@@ -147,4 +143,17 @@ public static class BatchLoss
         var embeds = model.Llm.Embed(ids);
         return embeds.index_copy(1, tensor(positions).to(model.Device), visual.to(embeds.dtype));
     }
+}
+
+/// <summary>
+/// The training-only aids of a stage-2 run and their loss weights (null / 0: off): the referent probe on the [SEG]
+/// hidden state, the locator probe on the [LOC] one (<see cref="ReferentHead"/>), SAM's IoU head, and the attention
+/// guidance (<see cref="AttentionGuide"/>). None of them changes the model's layout; the probes are thrown away.
+/// </summary>
+public sealed record TrainingAids(
+    ReferentHead? Referent = null, double ReferentWeight = 0,
+    ReferentHead? Locator = null, double LocatorWeight = 0,
+    double IouHeadWeight = 0, double AttentionGuide = 0)
+{
+    public static TrainingAids None { get; } = new();
 }

@@ -90,6 +90,7 @@ public static class Trainer
             locator?.to(device);
         }
         model.train();
+        var aids = new TrainingAids(referent, referentWeight, locator, locatorWeight, iouHeadWeight, attentionGuide);
 
         // A frozen vision tower gets no optimizer slots (AdamW would still decay it).
         var trained = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter));
@@ -125,7 +126,7 @@ public static class Trainer
             using (var batch = batches.Next())
             using (var scope = NewDisposeScope())
             {
-                var (total, p) = BatchLoss.Compute(model, batch, weights, referent, referentWeight, locator, locatorWeight, iouHeadWeight, attentionGuide);
+                var (total, p) = BatchLoss.Compute(model, batch, weights, aids);
                 total.backward();
                 // The IoU head reads a detached token: clipped on its own, it leaves everyone else's step as it was.
                 optimizer.ClipGradientNorm(options.MaxGradNorm, iouHeadWeight > 0 ? SamPretrainer.IsIouHead : null);
