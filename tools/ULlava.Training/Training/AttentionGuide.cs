@@ -53,7 +53,7 @@ public static class AttentionGuide
         foreach (var (row, s) in samples)
         {
             if (s.ReferentPatches is null) continue;
-            var image = tensor(ImagePositions(s)).to(q.device);
+            var image = tensor(s.PlaceholderPositions()).to(q.device);
             if (image.shape[0] != s.ReferentPatches.Length)
                 throw new InvalidOperationException($"sample {s.Sample.Seed}: {image.shape[0]} image tokens for {s.ReferentPatches.Length} patches");
             var query = q[row, 0, s.LocHiddenPosition];
@@ -64,13 +64,5 @@ public static class AttentionGuide
         }
         var loss = terms.Count == 0 ? zeros(Array.Empty<long>(), device: q.device) : stack(terms).mean();
         return loss.MoveToOuterDisposeScope();
-    }
-
-    private static long[] ImagePositions(EncodedSample s)
-    {
-        var positions = new List<long>();
-        for (int i = 0; i < s.Ids.Length; i++)
-            if (s.Ids[i] == s.PlaceholderId) positions.Add(i);
-        return positions.ToArray();
     }
 }

@@ -136,7 +136,7 @@ public static class BatchLoss
     /// <summary>Token embeddings [1,T,H] of the sample with the visual features at its placeholder positions.</summary>
     private static Tensor Splice(ULlavaForCausalLM model, EncodedSample s, Tensor visual)
     {
-        var positions = Enumerable.Range(0, s.Ids.Length).Where(i => s.Ids[i] == s.PlaceholderId).Select(i => (long)i).ToArray();
+        var positions = s.PlaceholderPositions();
         if (positions.Length != visual.shape[1])
             throw new InvalidOperationException($"sample {s.Sample.Seed}: {positions.Length} placeholder tokens for {visual.shape[1]} visual features");
         var ids = tensor(s.Ids.Select(i => (long)i).ToArray(), new long[] { 1, s.Ids.Length }).to(model.Device);

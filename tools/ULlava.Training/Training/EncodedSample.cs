@@ -23,4 +23,9 @@ public sealed record EncodedSample(
     int ReferentColour = -1,
     int ReferentShape = -1,
     int ReferentCell = -1,
-    float[]? ReferentPatches = null);
+    float[]? ReferentPatches = null)
+{
+    /// <summary>The positions of the visual placeholder tokens (where the image or video features go), in order.</summary>
+    public long[] PlaceholderPositions() =>
+        Enumerable.Range(0, Ids.Length).Where(i => Ids[i] == PlaceholderId).Select(i => (long)i).ToArray();
+}
