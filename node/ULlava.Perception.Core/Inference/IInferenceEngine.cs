@@ -17,6 +17,12 @@ public interface IInferenceEngine : IDisposable
     /// <summary>Runs the vision encoder on a frame once; every instruction on it reuses the result.</summary>
     IEncodedFrame Encode(Frame frame);
 
+    /// <summary>
+    /// The same, told whether an instruction on this frame will make a mask, so the engine may start SAM's image encoder
+    /// now, beside the vision encoder and the prompt, instead of when the first mask asks for it.
+    /// </summary>
+    IEncodedFrame Encode(Frame frame, bool withMasks);
+
     /// <summary>Runs one instruction on an encoded frame. <paramref name="onTextPiece"/> receives text as it is generated.</summary>
     InstructionAnswer Run(IEncodedFrame frame, InstructionRequest request, Action<string>? onTextPiece = null);
 

@@ -39,6 +39,39 @@ public sealed class EncodedFrame : IEncodedFrame
 
     internal Tensor? SamEmbedding { get; set; }
 
+    /// <summary>SAM's embedding being made on a worker thread (<see cref="ULlavaEngine.Encode(Frame, bool)"/>); null: none.</summary>
+    internal Task<SamImage>? SamInFlight { get; init; }
+    private bool samTaken;
+
+    /// <summary>The worker's embedding (waits for it; its error, if any, is thrown here), once; null when none was started.</summary>
+    internal SamImage? TakeSamInFlight()
+    {
+        if (SamInFlight is null || samTaken) return null;
+        samTaken = true;
+        return SamInFlight.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Waits for a worker's embedding nobody will use and frees it.</summary>
+    internal static void Abandon(Task<SamImage>? inFlight)
+    {
+        if (inFlight is null) return;
+        try
+        {
+            inFlight.GetAwaiter().GetResult().Embedding.Dispose();
+        }
+        catch (Exception)
+        {
+            // Nobody asked for this mask: the instruction that would have needed it reports its own error.
+        }
+    }
+
+    private void AbandonSamInFlight()
+    {
+        if (samTaken) return;
+        samTaken = true;
+        Abandon(SamInFlight);
+    }
+
     /// <summary>Whether SAM's image encoder has run for this frame (only when a mask was needed).</summary>
     public bool HasSamEmbedding => SamEmbedding is not null;
     internal int SamResizedHeight { get; set; }
@@ -48,6 +81,7 @@ public sealed class EncodedFrame : IEncodedFrame
 
     public void Trim()
     {
+        AbandonSamInFlight();
         SamEmbedding?.Dispose();
         PrefixCache?.Dispose();
         SamEmbedding = null;
@@ -57,6 +91,7 @@ public sealed class EncodedFrame : IEncodedFrame
 
     public void Dispose()
     {
+        AbandonSamInFlight(); // before Rgb: the worker reads it
         Rgb.Dispose();
         ClipFeatures.Dispose();
         ImageFeatures.Dispose();
@@ -66,3 +101,6 @@ public sealed class EncodedFrame : IEncodedFrame
         PrefixCache = null;
     }
 }
+
+/// <summary>SAM's image embedding [1,C,S,S] and the size the frame was resized to before padding.</summary>
+internal sealed record SamImage(Tensor Embedding, int ResizedHeight, int ResizedWidth);

@@ -40,6 +40,14 @@ public sealed record ULlavaEngineOptions
     /// </summary>
     public Sam.SamAttentionKernel SamAttention { get; init; } = Sam.SamAttentionKernel.AugmentedScaledDotProduct;
 
+    /// <summary>
+    /// On the CPU, when a frame will need a mask (<see cref="ULlavaEngine.Encode(Core.Frames.Frame, bool)"/>), run SAM's image encoder
+    /// on a second thread while CLIP and the prompt run on the caller's, when the two threads' libtorch pools fit the cores
+    /// (<see cref="ULlavaEngine.OverlapsSam"/>; on 2 cores: <see cref="Threads"/> 1); off to time the difference. A GPU runs
+    /// the two in turn (one stream).
+    /// </summary>
+    public bool OverlapSam { get; init; } = true;
+
     /// <summary>Prefill the prompt's text before the image once per engine and copy its KV into every frame's prefix; off to time the difference.</summary>
     public bool CacheSystemPrompt { get; init; } = true;
 }

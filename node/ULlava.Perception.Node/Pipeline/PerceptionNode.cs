@@ -406,7 +406,8 @@ public sealed class PerceptionNode
         var results = new List<InstructionResult>(due.Count);
         if (due.Count > 0 || keepsHistory)
         {
-            var encoded = engine.Encode(frame);
+            // A segmentation instruction always makes a mask (its answer is the template's [SEG]); an open question may not.
+            var encoded = engine.Encode(frame, withMasks: due.Any(i => i.Video is null && i.Request.Kind == Core.Inference.InstructionKind.Segment));
             try
             {
                 foreach (var instruction in due)

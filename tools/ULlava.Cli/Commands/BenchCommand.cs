@@ -29,7 +29,7 @@ namespace ULlava.Cli.Commands;
 /// </summary>
 public static class BenchCommand
 {
-    public const string Usage = "bench [--quick] [--json FILE] [--video FILE | --synthetic] [--frames N] [--model DIR | --random-weights SIZE] [--unfused] [--eager-norms] [--sam-attention eager|augmented] [--no-system-cache] [--device D] [--dtype T] [--threads N]";
+    public const string Usage = "bench [--quick] [--json FILE] [--video FILE | --synthetic] [--frames N] [--model DIR | --random-weights SIZE] [--unfused] [--eager-norms] [--sam-attention eager|augmented] [--no-system-cache] [--serial-sam] [--device D] [--dtype T] [--threads N]";
 
     private const string Segment = "Please segment and locate the red circle in this image.";
 
@@ -60,6 +60,7 @@ public static class BenchCommand
             },
             // Every frame prefills its whole prompt.
             CacheSystemPrompt = !args.Has("--no-system-cache"),
+            OverlapSam = !args.Has("--serial-sam"),
         };
         args.EnsureAllUsed();
 
@@ -75,6 +76,7 @@ public static class BenchCommand
             ["fused_norms"] = options.FuseNorms && engine.Model.Device.type == DeviceType.CUDA,
             ["sam_attention"] = options.SamAttention.ToString(),
             ["system_prompt_cached"] = options.CacheSystemPrompt,
+            ["sam_overlapped"] = engine.OverlapsSam,
             ["video"] = synthetic ? $"synthetic scenes {sample[0].Width}x{sample[0].Height}, {sample.Count} frames" : $"{Path.GetFileName(video)} {sample[0].Width}x{sample[0].Height}, {sample.Count} frames",
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
         };
@@ -125,7 +127,7 @@ public static class BenchCommand
         for (int i = 0; i < repeats; i++)
         {
             var sw = Stopwatch.StartNew();
-            using var frame = engine.Encode(sample[i % sample.Count]);
+            using var frame = engine.Encode(sample[i % sample.Count], withMasks: true);
             var a = engine.Run(frame, new InstructionRequest(Segment, InstructionKind.Segment));
             first.Add(sw.Elapsed.TotalMilliseconds);
             prefillFirst.Add(a.Timings.PrefillMs);
@@ -173,7 +175,7 @@ public static class BenchCommand
         var bare = Stopwatch.StartNew();
         foreach (var f in sample)
         {
-            using var frame = engine.Encode(f);
+            using var frame = engine.Encode(f, withMasks: true); // as the node does for a standing segmentation
             engine.Run(frame, new InstructionRequest(Segment, InstructionKind.Segment));
         }
         sync();
