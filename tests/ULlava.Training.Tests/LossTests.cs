@@ -45,6 +45,20 @@ public sealed class LossTests
     }
 
     [Fact]
+    public void HeadBoxProbeReadsWhatTheLayersCausalAttentionComputes()
+    {
+        manual_seed(3);
+        var q = randn(2, 4, 12, 8);
+        var k = randn(2, 4, 12, 8);
+        var v = randn(2, 4, 12, 8);
+        var full = nn.functional.scaled_dot_product_attention(q, k, v, ones(12, 12, dtype: ScalarType.Bool).tril());
+        EncodedSample LocAt(int position) => new(null!, [], [], 0, 0, 0, position, null, 0, null);
+        var ours = HeadBoxProbe.HeadOutputs(q, k, v, [(0, LocAt(7)), (1, LocAt(11)), (1, LocAt(0))]);
+        var expected = stack(new[] { full[0, 0, 7], full[1, 0, 11], full[1, 0, 0] });
+        Assert.True(ours.allclose(expected, 1e-5, 1e-5), $"largest difference {(ours - expected).abs().max().item<float>()}");
+    }
+
+    [Fact]
     public void BoxL1AndGIoU()
     {
         using var predicted = tensor(new float[] { 0.1f, 0.2f, 0.5f, 0.6f }, new long[] { 1, 4 });

@@ -1,6 +1,8 @@
 using ULlava.Perception.Core.Frames;
 using ULlava.Perception.Core.Inference;
 using ULlava.Perception.Model.Inference;
+using ULlava.Perception.Model;
+using ULlava.Perception.Model.Clip;
 using ULlava.Perception.Model.Loading;
 using ULlava.Training.Evaluation;
 using ULlava.Training.Samples;
@@ -53,6 +55,34 @@ public sealed class TrainerTests : IDisposable
         var guide = result.Losses.Select(l => l.Guide!.Value).ToList();
         Assert.True(guide.TakeLast(5).Average() < 0.5 * guide.Take(3).Average(), string.Join(" ", guide.Select(g => g.ToString("F2"))));
         Assert.Equal(1, CheckpointIO.ReadState(result.FinalCheckpoint.Replace("final", "checkpoint-40")).AttentionGuide);
+    }
+
+    [Fact]
+    public void HeadBoxProbeLearnsAndItsGradientReachesTheGuidedHeadsValues()
+    {
+        // Two referring samples again and again: the probe's loss falls.
+        var seeds = Enumerable.Range(0, 1000).Select(i => (ulong)i).Where(s => SampleFactory.KindOf(s) == TaskKind.ReferringSegmentation).Take(2).ToList();
+        var probed = Trainer.Run(Tiny("guided-probed", 30) with { FixedSeeds = seeds, AttentionGuide = 1, HeadBoxWeight = 1 }, _ => { });
+        var headBox = probed.Losses.Select(l => l.HeadBox!.Value).ToList();
+        Assert.True(headBox.TakeLast(5).Average() < 0.5 * headBox.Take(3).Average(), string.Join(" ", headBox.Select(g => g.ToString("F3"))));
+        Assert.True(File.Exists(Path.Combine(probed.FinalCheckpoint.Replace("final", "checkpoint-30"), HeadBoxProbe.FileName)));
+
+        // The probe's loss alone reaches the last layer's value projection, which nothing after that layer reads but its
+        // attention output (a detached head output would leave it without a gradient).
+        var config = ModelSizes.ByName("tiny");
+        manual_seed(5);
+        using var model = new ULlavaForCausalLM(config);
+        model.train();
+        using var probe = new HeadBoxProbe(config.LlmConfig.HiddenSize / config.LlmConfig.NumAttentionHeads);
+        var encoder = new SampleEncoder(TokenizerFiles.Load(), config);
+        var factory = new SampleFactory(96, 72);
+        using var batch = TrainingBatch.Prepare(seeds.Select(s => encoder.Encode(factory.Create(s))).ToList(), new(ModelSizes.Processor(config)), config.Sam);
+        var nothingElse = new LossWeights { Ce = 0, Bce = 0, Dice = 0, L1 = 0, Iou = 0 };
+        var (total, parts) = BatchLoss.Compute(model, batch, nothingElse, new TrainingAids(HeadBox: probe, HeadBoxWeight: 1));
+        total.backward();
+        Assert.True(parts.HeadBox > 0);
+        var lastV = model.named_parameters().Single(p => p.name == $"llm.model.layers.{config.LlmConfig.NumHiddenLayers - 1}.self_attn.v_proj.weight").parameter;
+        Assert.True(lastV.grad is not null && lastV.grad.abs().max().item<float>() > 0, "no gradient reached the last layer's v_proj");
     }
 
     [Fact]
@@ -168,20 +198,29 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Theory]
-    [InlineData(0.0, 0.0)]
-    [InlineData(0.5, 0.0)] // with the training-only referent probe, which travels in the checkpoint beside the model
-    [InlineData(0.5, 0.7)] // and the locator probe too
-    public void ResumeContinuesTheSameRun(double referentWeight, double locatorWeight)
+    [InlineData(0.0, 0.0, 0.0)]
+    [InlineData(0.5, 0.0, 0.0)] // with the training-only referent probe, which travels in the checkpoint beside the model
+    [InlineData(0.5, 0.7, 0.0)] // and the locator probe too
+    [InlineData(0.0, 0.0, 0.6)] // the head box probe, with the attention guidance
+    public void ResumeContinuesTheSameRun(double referentWeight, double locatorWeight, double headBoxWeight)
     {
-        string name = $"straight-{referentWeight}-{locatorWeight}", resumedName = $"resumed-{referentWeight}-{locatorWeight}";
-        var straight = Trainer.Run(Tiny(name, 4) with { CheckpointEvery = 2, ReferentWeight = referentWeight, LocatorWeight = locatorWeight }, _ => { });
+        string name = $"straight-{referentWeight}-{locatorWeight}-{headBoxWeight}", resumedName = $"resumed-{referentWeight}-{locatorWeight}-{headBoxWeight}";
+        // With the head box probe every batch holds referring samples, so the probe has something to learn on.
+        var seeds = headBoxWeight > 0 ? Enumerable.Range(0, 1000).Select(i => (ulong)i).Where(s => SampleFactory.KindOf(s) == TaskKind.ReferringSegmentation).Take(2).ToList() : null;
+        var straight = Trainer.Run(Tiny(name, 4) with
+        {
+            CheckpointEvery = 2, ReferentWeight = referentWeight, LocatorWeight = locatorWeight, HeadBoxWeight = headBoxWeight,
+            AttentionGuide = headBoxWeight > 0 ? 1 : 0, FixedSeeds = seeds,
+        }, _ => { });
         string middle = Path.Combine(root, name, "checkpoint-2");
         Assert.Equal(2, CheckpointIO.ReadState(middle).Step);
         Assert.Equal(referentWeight > 0, File.Exists(Path.Combine(middle, ReferentHead.SegFile)));
         Assert.Equal(locatorWeight > 0, File.Exists(Path.Combine(middle, ReferentHead.LocFile)));
         Assert.Equal(referentWeight > 0, straight.Losses.All(l => l.Referent is not null));
         Assert.Equal(locatorWeight > 0, straight.Losses.All(l => l.Locator is not null));
-        var resumed = Trainer.Run(Tiny(resumedName, 4) with { CheckpointEvery = 2, ResumeFrom = middle, Seed = 999 }, _ => { });
+        Assert.Equal(headBoxWeight > 0, File.Exists(Path.Combine(middle, HeadBoxProbe.FileName)));
+        Assert.Equal(headBoxWeight > 0, straight.Losses.All(l => l.HeadBox is > 0));
+        var resumed = Trainer.Run(Tiny(resumedName, 4) with { CheckpointEvery = 2, ResumeFrom = middle, Seed = 999, FixedSeeds = seeds }, _ => { });
         Assert.Equal(2, resumed.FirstStep);
         Assert.Equal(2, resumed.Losses.Count);
         Assert.Equal(straight.Losses[2].Total, resumed.Losses[0].Total, 5);
@@ -197,7 +236,7 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(CheckpointIO.ReadState(a) with { LastLoss = 0 }, CheckpointIO.ReadState(b) with { LastLoss = 0 });
         // The optimizer state (step counts, both moments) is the same bytes as the uninterrupted run's.
         Assert.Equal(File.ReadAllBytes(Path.Combine(a, CheckpointIO.OptimizerFile)), File.ReadAllBytes(Path.Combine(b, CheckpointIO.OptimizerFile)));
-        foreach (var (weight, file) in new[] { (referentWeight, ReferentHead.SegFile), (locatorWeight, ReferentHead.LocFile) })
+        foreach (var (weight, file) in new[] { (referentWeight, ReferentHead.SegFile), (locatorWeight, ReferentHead.LocFile), (headBoxWeight, HeadBoxProbe.FileName) })
             if (weight > 0) Assert.Equal(File.ReadAllBytes(Path.Combine(a, file)), File.ReadAllBytes(Path.Combine(b, file)));
         foreach (var t in wa.Values.Concat(wb.Values)) t.Dispose();
     }

@@ -58,10 +58,11 @@ public sealed class LlamaAttention : nn.Module
     /// <paramref name="cache"/> receives this layer's keys/values after its valid positions.
     /// </summary>
     /// <summary>
-    /// Training only: called with this layer's index and its rotated queries and keys [B, heads, T, D] (KV heads repeated)
-    /// before attention, to supervise where a position looks. Tensors it makes are this forward's: detach what it keeps.
+    /// Training only: called with this layer's index and its rotated queries, keys and values [B, heads, T, D] (KV heads
+    /// repeated) before attention, to supervise where a position looks and what it reads. Tensors it makes are this
+    /// forward's: detach what it keeps.
     /// </summary>
-    public Action<int, Tensor, Tensor>? QueryKeyObserver { get; set; }
+    public Action<int, Tensor, Tensor, Tensor>? AttentionInputsObserver { get; set; }
 
     public Tensor forward(Tensor hidden, Tensor cos, Tensor signedSin, Tensor? allowed, KvCache? cache, AttentionKernel kernel)
     {
@@ -90,7 +91,7 @@ public sealed class LlamaAttention : nn.Module
         if (cache is not null) (k, v) = cache.Append(_layerIndex, k, v);
         k = RepeatKv(k);
         v = RepeatKv(v);
-        QueryKeyObserver?.Invoke(_layerIndex, q, k);
+        AttentionInputsObserver?.Invoke(_layerIndex, q, k, v);
 
         Tensor attn;
         if (kernel == AttentionKernel.ScaledDotProduct)

@@ -50,10 +50,10 @@ public sealed class LlamaModel : nn.Module
         }
     }
 
-    /// <summary>Training only: every layer's <see cref="LlamaAttention.QueryKeyObserver"/> (null: none).</summary>
-    public void ObserveQueriesAndKeys(Action<int, Tensor, Tensor>? observer)
+    /// <summary>Training only: every layer's <see cref="LlamaAttention.AttentionInputsObserver"/> (null: none).</summary>
+    public void ObserveAttentionInputs(Action<int, Tensor, Tensor, Tensor>? observer)
     {
-        foreach (var attention in modules().OfType<LlamaAttention>()) attention.QueryKeyObserver = observer;
+        foreach (var attention in modules().OfType<LlamaAttention>()) attention.AttentionInputsObserver = observer;
     }
 
     /// <summary>

@@ -27,7 +27,7 @@ public static class BatchLoss
     public static (Tensor Total, LossBreakdown Parts) Compute(ULlavaForCausalLM model, TrainingBatch prepared, LossWeights weights, TrainingAids? aids = null)
     {
         var batch = prepared.Samples;
-        var (referent, referentWeight, locator, locatorWeight, iouHeadWeight, attentionGuide) = aids ?? TrainingAids.None;
+        var (referent, referentWeight, locator, locatorWeight, iouHeadWeight, attentionGuide, headBox, headBoxWeight) = aids ?? TrainingAids.None;
         using var scope = NewDisposeScope();
         var device = model.Device;
 
@@ -51,14 +51,19 @@ public static class BatchLoss
         }
         var labels = tensor(batch.SelectMany(s => s.Labels.Concat(Enumerable.Repeat(ULlavaLosses.IgnoreIndex, (int)maxLength - s.Labels.Length))).ToArray(),
                             new long[] { batch.Count, maxLength }).to(device);
-        // The guidance reads the last layers' queries and keys as the forward makes them; its terms outlive that forward's scope.
+        // The guidance and the head box probe read the last layers' queries, keys and values as the forward makes them;
+        // their terms outlive that forward's scope.
         var guided = new List<Tensor>();
+        var headBoxes = new List<Tensor>();
         var guidedSamples = Enumerable.Range(0, batch.Count).Where(i => batch[i].ReferentPatches is not null).Select(i => (i, batch[i])).ToList();
         int firstGuided = model.Config.LlmConfig.NumHiddenLayers - AttentionGuide.GuidedLayers;
-        if (attentionGuide > 0 && guidedSamples.Count > 0)
-            model.Llm.Model.ObserveQueriesAndKeys((layer, q, k) =>
+        bool probesHeads = headBox is not null && headBoxWeight > 0;
+        if ((attentionGuide > 0 || probesHeads) && guidedSamples.Count > 0)
+            model.Llm.Model.ObserveAttentionInputs((layer, q, k, v) =>
             {
-                if (layer >= firstGuided) guided.Add(AttentionGuide.Loss(q, k, guidedSamples).DetachFromDisposeScope());
+                if (layer < firstGuided) return;
+                if (attentionGuide > 0) guided.Add(AttentionGuide.Loss(q, k, guidedSamples).DetachFromDisposeScope());
+                if (probesHeads) headBoxes.Add(headBox!.Loss(layer - firstGuided, q, k, v, guidedSamples).DetachFromDisposeScope());
             });
         LlamaOutput output;
         try
@@ -67,18 +72,15 @@ public static class BatchLoss
         }
         finally
         {
-            model.Llm.Model.ObserveQueriesAndKeys(null);
+            model.Llm.Model.ObserveAttentionInputs(null);
         }
         using var disposeOutput = output;
-        Tensor? guideLoss = null;
-        if (guided.Count > 0)
-        {
-            guideLoss = stack(guided).mean();
-            foreach (var t in guided) t.Dispose(); // the graph keeps what backward needs
-        }
+        var guideLoss = MeanOf(guided);
+        var headBoxLoss = MeanOf(headBoxes);
         var ce = ULlavaLosses.AnswerCrossEntropy(output.Logits!, labels);
         var total = weights.Ce * ce;
         if (guideLoss is not null) total = total + attentionGuide * guideLoss;
+        if (headBoxLoss is not null) total = total + headBoxWeight * headBoxLoss;
 
         var withTargets = Enumerable.Range(0, batch.Count).Where(i => batch[i].MaskTarget is not null).ToList();
         double bceValue = 0, diceValue = 0, l1Value = 0, giouValue = 0;
@@ -129,8 +131,17 @@ public static class BatchLoss
             }
         }
         var parts = new LossBreakdown(total.item<float>(), ce.item<float>(), bceValue, diceValue, l1Value, giouValue, withTargets.Count, referentValue, locatorValue, iouHeadValue,
-            attentionGuide > 0 ? guideLoss?.item<float>() ?? 0 : null);
+            attentionGuide > 0 ? guideLoss?.item<float>() ?? 0 : null, probesHeads ? headBoxLoss?.item<float>() ?? 0 : null);
         return (total.MoveToOuterDisposeScope(), parts);
+    }
+
+    /// <summary>The mean of per-layer loss terms (null for none); the terms are freed, the graph keeps what backward needs.</summary>
+    private static Tensor? MeanOf(List<Tensor> terms)
+    {
+        if (terms.Count == 0) return null;
+        var mean = stack(terms).mean();
+        foreach (var t in terms) t.Dispose();
+        return mean;
     }
 
     /// <summary>Token embeddings [1,T,H] of the sample with the visual features at its placeholder positions.</summary>
@@ -147,13 +158,15 @@ public static class BatchLoss
 
 /// <summary>
 /// The training-only aids of a stage-2 run and their loss weights (null / 0: off): the referent probe on the [SEG]
-/// hidden state, the locator probe on the [LOC] one (<see cref="ReferentHead"/>), SAM's IoU head, and the attention
-/// guidance (<see cref="AttentionGuide"/>). None of them changes the model's layout; the probes are thrown away.
+/// hidden state, the locator probe on the [LOC] one (<see cref="ReferentHead"/>), SAM's IoU head, the attention
+/// guidance (<see cref="AttentionGuide"/>) and the box probe on what the guided heads read (<see cref="HeadBoxProbe"/>).
+/// None of them changes the model's layout; the probes are thrown away.
 /// </summary>
 public sealed record TrainingAids(
     ReferentHead? Referent = null, double ReferentWeight = 0,
     ReferentHead? Locator = null, double LocatorWeight = 0,
-    double IouHeadWeight = 0, double AttentionGuide = 0)
+    double IouHeadWeight = 0, double AttentionGuide = 0,
+    HeadBoxProbe? HeadBox = null, double HeadBoxWeight = 0)
 {
     public static TrainingAids None { get; } = new();
 }

@@ -59,6 +59,9 @@ public sealed record TrainOptions
     /// <summary>Weight of the training-only attention guidance at the [LOC]-predicting position (<see cref="Training.AttentionGuide"/>); 0: off.</summary>
     public double AttentionGuide { get; init; }
 
+    /// <summary>Weight of the training-only box probe on what the guided heads read at that position (<see cref="HeadBoxProbe"/>); 0: off.</summary>
+    public double HeadBoxWeight { get; init; }
+
     /// <summary>Stop after this many seconds with a resumable checkpoint (0: no limit): a machine lent for minutes.</summary>
     public int MaxSeconds { get; init; }
 
@@ -77,7 +80,7 @@ public sealed record TrainOptions
         var r = new OptionReader(args, new HashSet<string>
         {
             "out", "size", "config", "steps", "batch", "lr", "warmup", "min-lr-ratio", "weight-decay", "clip", "seed", "scene",
-            "save-every", "log-every", "resume", "vision", "sam", "referent-weight", "locator-weight", "iou-head-weight", "attention-guide", "max-seconds", "device", "threads", "data-workers",
+            "save-every", "log-every", "resume", "vision", "sam", "referent-weight", "locator-weight", "iou-head-weight", "attention-guide", "head-box-weight", "max-seconds", "device", "threads", "data-workers",
         });
         var d = new TrainOptions { OutputDir = r.String("out") ?? throw new ArgumentException("--out DIR is required") };
         var scene = r.Size("scene");
@@ -104,6 +107,7 @@ public sealed record TrainOptions
             LocatorWeight = r.Double("locator-weight") ?? d.LocatorWeight,
             IouHeadWeight = r.Double("iou-head-weight") ?? d.IouHeadWeight,
             AttentionGuide = r.Double("attention-guide") ?? d.AttentionGuide,
+            HeadBoxWeight = r.Double("head-box-weight") ?? d.HeadBoxWeight,
             MaxSeconds = r.Int("max-seconds") ?? d.MaxSeconds,
             Device = r.String("device") ?? d.Device,
             Threads = r.Int("threads") ?? d.Threads,

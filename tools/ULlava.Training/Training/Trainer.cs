@@ -36,6 +36,7 @@ public static class Trainer
           --referent-weight X                weight of the training-only probe that names the [SEG] referent (0: off)
           --locator-weight X                 the same on the [LOC] hidden state, which also names the box centre's cell (0: off)
           --attention-guide X                training-only: the last layers' head 0 at the [LOC]-predicting position looks at the referent's patches (0: off)
+          --head-box-weight X                training-only: what that head reads must give the referent's box to a linear probe (0: off)
           --iou-head-weight X                train SAM's IoU (mask quality) head against its masks' real IoU, also with SAM frozen (0: off)
           --max-seconds N                    stop after N seconds with a resumable checkpoint (0: no limit)
           --device cpu|cuda|cuda:N           (cpu); --threads N intra-op threads (libtorch default)
@@ -78,23 +79,27 @@ public static class Trainer
         double locatorWeight = resumed?.LocatorWeight ?? options.LocatorWeight;
         using var referent = referentWeight > 0 ? new ReferentHead(config.LlmConfig.HiddenSize) : null;
         using var locator = locatorWeight > 0 ? new ReferentHead(config.LlmConfig.HiddenSize, locates: true) : null;
+        double headBoxWeight = resumed?.HeadBoxWeight ?? options.HeadBoxWeight;
+        using var headBox = headBoxWeight > 0 ? new HeadBoxProbe(config.LlmConfig.HiddenSize / config.LlmConfig.NumAttentionHeads) : null;
         if (resumed is not null)
         {
             referent?.Load(options.ResumeFrom!);
             locator?.Load(options.ResumeFrom!);
+            headBox?.Load(options.ResumeFrom!);
         }
         if (device.type != DeviceType.CPU)
         {
             model.to(device);
             referent?.to(device);
             locator?.to(device);
+            headBox?.to(device);
         }
         model.train();
-        var aids = new TrainingAids(referent, referentWeight, locator, locatorWeight, iouHeadWeight, attentionGuide);
+        var aids = new TrainingAids(referent, referentWeight, locator, locatorWeight, iouHeadWeight, attentionGuide, headBox, headBoxWeight);
 
         // A frozen vision tower gets no optimizer slots (AdamW would still decay it).
         var trained = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter));
-        foreach (var probe in new[] { referent, locator }.OfType<ReferentHead>())
+        foreach (var probe in new nn.Module?[] { referent, locator, headBox }.OfType<nn.Module>())
             trained = trained.Concat(probe.named_parameters().Select(p => (probe.GetName() + "." + p.name, p.parameter)));
         using var optimizer = new AdamWOptimizer(trained, weightDecay: options.WeightDecay);
         if (resumed is not null) optimizer.Load(Path.Combine(options.ResumeFrom!, CheckpointIO.OptimizerFile));
@@ -152,10 +157,11 @@ public static class Trainer
                 {
                     Step = done, Seed = seed, TotalSteps = options.Steps, BatchSize = options.BatchSize, LastLoss = parts.Total, FrozenVision = frozenVision,
                     FrozenSam = frozenSam, ReferentWeight = referentWeight, LocatorWeight = locatorWeight,
-                    IouHeadWeight = iouHeadWeight, AttentionGuide = attentionGuide,
+                    IouHeadWeight = iouHeadWeight, AttentionGuide = attentionGuide, HeadBoxWeight = headBoxWeight,
                 });
                 referent?.Save(last);
                 locator?.Save(last);
+                headBox?.Save(last);
                 log($"saved {last}");
             }
             if (outOfTime)

@@ -24,4 +24,6 @@ public sealed record TrainerState
     [JsonPropertyName("iou_head_weight")] public double IouHeadWeight { get; init; }
     /// <summary>The attention guidance's loss weight (0: none; <see cref="AttentionGuide"/>).</summary>
     [JsonPropertyName("attention_guide")] public double AttentionGuide { get; init; }
+    /// <summary>The head box probe's loss weight (0: none); its weights are in the checkpoint's head_box_probe.safetensors.</summary>
+    [JsonPropertyName("head_box_weight")] public double HeadBoxWeight { get; init; }
 }
