@@ -56,6 +56,48 @@ public sealed class SampleTests
     }
 
     [Fact]
+    public void GuidanceLooksAtTheReferentFromLocAndAtTheAskedObjectFromAnAttributeAnswer()
+    {
+        var factory = new SampleFactory(160, 120);
+        var config = ModelSizes.ByName("tiny");
+        var encoder = new SampleEncoder(Tokenizer.Value, config);
+        int grid = config.LlmConfig.VisionConfig.PatchesPerSide;
+        int attributes = 0;
+        for (ulong seed = 0; seed < 40; seed++)
+        {
+            var sample = factory.Create(seed, seed % 3 == 0 ? TaskKind.ReferringSegmentation : seed % 3 == 1 ? TaskKind.Attribute : TaskKind.Count);
+            var encoded = encoder.Encode(sample);
+            switch (sample.Kind)
+            {
+                case TaskKind.ReferringSegmentation:
+                    Assert.Equal(encoded.LocHiddenPosition, encoded.GuidePosition);
+                    Assert.Equal(AttentionGuide.PatchShares(sample.Mask!, 160, 120, grid), encoded.ReferentPatches);
+                    break;
+                case TaskKind.Attribute:
+                {
+                    // The object asked about: the one shape or colour the question names (the answer names the other).
+                    var scene = factory.Generator.Generate(seed);
+                    var asked = scene.Objects.Single(o => sample.Answer.TrimEnd('.').Equals(sample.Question.StartsWith("What colour", StringComparison.Ordinal)
+                        ? o.Colour.Name : ULlava.Training.Scenes.ShapeNames.Of(o.Shape), StringComparison.OrdinalIgnoreCase)
+                        && sample.Question.Contains(sample.Question.StartsWith("What colour", StringComparison.Ordinal) ? ULlava.Training.Scenes.ShapeNames.Of(o.Shape) : o.Colour.Name, StringComparison.Ordinal));
+                    Assert.Equal(asked.Mask, sample.Focus);
+                    Assert.Equal(AttentionGuide.PatchShares(asked.Mask, 160, 120, grid), encoded.ReferentPatches);
+                    // The position that predicts the answer's first token (the last of the prompt).
+                    Assert.Equal(encoded.PromptLength - 1, encoded.GuidePosition);
+                    Assert.NotEqual(-100, encoded.Labels[encoded.GuidePosition + 1]);
+                    Assert.Equal(-100, encoded.Labels[encoded.GuidePosition]);
+                    attributes++;
+                    break;
+                }
+                default:
+                    Assert.Equal((-1, (float[]?)null), (encoded.GuidePosition, encoded.ReferentPatches));
+                    break;
+            }
+        }
+        Assert.True(attributes >= 5, $"{attributes} attribute samples");
+    }
+
+    [Fact]
     public void CountAnswersAreNotOneMajorityAnswer()
     {
         // Asked only about present shapes, 69 % of the answers were "1." and a model could score that without the image.

@@ -85,12 +85,14 @@ public sealed class SampleFactory
                 if (askColour)
                 {
                     var o = rng.Pick(uniqueShapes);
-                    return new TrainingSample(seed, kind, scene.Width, scene.Height, frames, SampleText.ColourQuestion(o.Shape), SampleText.Capitalise(o.Colour.Name) + ".");
+                    return new TrainingSample(seed, kind, scene.Width, scene.Height, frames, SampleText.ColourQuestion(o.Shape), SampleText.Capitalise(o.Colour.Name) + ".",
+                                              Focus: o.Mask);
                 }
                 if (uniqueColours.Count > 0)
                 {
                     var o = rng.Pick(uniqueColours);
-                    return new TrainingSample(seed, kind, scene.Width, scene.Height, frames, SampleText.ShapeQuestion(o.Colour), SampleText.Capitalise(ShapeNames.Of(o.Shape)) + ".");
+                    return new TrainingSample(seed, kind, scene.Width, scene.Height, frames, SampleText.ShapeQuestion(o.Colour), SampleText.Capitalise(ShapeNames.Of(o.Shape)) + ".",
+                                              Focus: o.Mask);
                 }
                 // Every shape and colour repeats (rare): a caption keeps the seed usable.
                 return Create(seed, TaskKind.Caption);

@@ -5,7 +5,8 @@ namespace ULlava.Training.Samples;
 /// <summary>
 /// One supervised example: the frame(s) as RGB bytes (row-major HWC), the user's question and the assistant's answer
 /// (without the closing &lt;/s&gt;, which the conversation template adds), and for [SEG]/[LOC] answers the target
-/// mask (row-major, 0/1, frame size) and its tight box in frame pixels.
+/// mask (row-major, 0/1, frame size) and its tight box in frame pixels. <see cref="Focus"/> is the mask of the one object
+/// an answer without targets is about (an attribute question's), for the attention guidance.
 /// </summary>
 public sealed record TrainingSample(
     ulong Seed,
@@ -17,7 +18,8 @@ public sealed record TrainingSample(
     string Answer,
     byte[]? Mask = null,
     PixelBox? Box = null,
-    string? Phrase = null)
+    string? Phrase = null,
+    byte[]? Focus = null)
 {
     public bool IsVideo => Kind == TaskKind.VideoDirection;
 

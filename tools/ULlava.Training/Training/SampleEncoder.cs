@@ -68,8 +68,13 @@ public sealed class SampleEncoder
         }
         int placeholder = sample.IsVideo ? config.LlmConfig.MmTokenIds.VideoPatch : config.LlmConfig.MmTokenIds.ImagePatch;
         var (colour, shape) = sample.HasTargets ? ReferentHead.Targets(sample.Phrase) : (-1, -1);
+        // The attention guidance: a mask sample's [LOC]-predicting position looks at its referent, an attribute answer's
+        // first position at the object asked about.
+        var focus = sample.IsVideo ? null : sample.HasTargets ? sample.Mask : sample.Focus;
+        var patches = focus is null ? null : AttentionGuide.PatchShares(focus, sample.Width, sample.Height, PatchGrid);
+        int guideAt = patches is null ? -1 : sample.HasTargets ? loc - 1 : promptIds.Length - 1;
         return new EncodedSample(sample, ids, labels, promptIds.Length, placeholder, seg - 1, loc - 1, mask, MaskSide, box, colour, shape, ReferentHead.CellOf(box),
-            sample.HasTargets && !sample.IsVideo ? AttentionGuide.PatchShares(sample.Mask!, sample.Width, sample.Height, PatchGrid) : null);
+            patches, guideAt);
     }
 
     /// <summary>
