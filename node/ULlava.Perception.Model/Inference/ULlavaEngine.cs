@@ -184,8 +184,8 @@ public sealed class ULlavaEngine : IInferenceEngine
 
     /// <summary>
     /// Whether <see cref="Encode(Frame, bool)"/> starts SAM on a second thread: on the CPU, when asked to, and only while the two
-    /// threads' libtorch pools fit the cores (on 2 cores with 2 intra-op threads each, bench: 9.9 fps against 11.6 at 1 thread
-    /// without overlapping and 15.5 with it, BENCHMARKS.md).
+    /// threads' libtorch pools fit the cores (on 2 cores, bench's bare model: 9.9 fps with 2 intra-op threads each against
+    /// 15.6–16.4 with one each, BENCHMARKS.md).
     /// </summary>
     public bool OverlapsSam => options.OverlapSam && Model.Device.type == DeviceType.CPU && 2 * get_num_threads() <= Environment.ProcessorCount;
 
@@ -197,7 +197,7 @@ public sealed class ULlavaEngine : IInferenceEngine
         {
             try
             {
-                // libtorch's thread count is per calling thread under OpenMP: the worker gets the engine's as well.
+                // libtorch applies its thread count to a new thread lazily: set it so the worker never starts a pool per core.
                 if (options.Threads > 0 && torch.get_num_threads() != options.Threads) torch.set_num_threads(options.Threads);
                 using var noGrad = no_grad();
                 return EmbedForSam(rgb);
