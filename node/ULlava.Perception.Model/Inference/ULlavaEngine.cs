@@ -79,7 +79,8 @@ public sealed class ULlavaEngine : IInferenceEngine
     public static ULlavaEngine Load(ULlavaEngineOptions options)
     {
         var device = TorchRuntime.Initialize(options.LibTorchDir, options.Device);
-        if (options.Threads > 0) set_num_threads(options.Threads);
+        int threads = IntraOpThreads(options, device);
+        if (threads > 0) set_num_threads(threads);
         var dtype = ParseDType(options.DType);
         string dir = options.ModelDir;
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"model folder not found: {dir}");
@@ -116,7 +117,8 @@ public sealed class ULlavaEngine : IInferenceEngine
     public static ULlavaEngine CreateWithRandomWeights(ULlavaEngineOptions options, ULlavaConfig config, ClipImageProcessor processor, string name)
     {
         var device = TorchRuntime.Initialize(options.LibTorchDir, options.Device);
-        if (options.Threads > 0) set_num_threads(options.Threads);
+        int threads = IntraOpThreads(options, device);
+        if (threads > 0) set_num_threads(threads);
         var dtype = ParseDType(options.DType);
         var tokenizer = ULlavaTokenizer.FromFolder(options.ModelDir);
         if (tokenizer.VocabSize != config.LlmConfig.VocabSize)
@@ -189,6 +191,16 @@ public sealed class ULlavaEngine : IInferenceEngine
     /// </summary>
     public bool OverlapsSam => options.OverlapSam && Model.Device.type == DeviceType.CPU && 2 * get_num_threads() <= Environment.ProcessorCount;
 
+    /// <summary>
+    /// The intra-op threads the engine gives libtorch (0: libtorch's default, one per core): <see cref="ULlavaEngineOptions.Threads"/>,
+    /// or by default on the CPU with <see cref="ULlavaEngineOptions.OverlapSam"/> half the cores (at least one), so SAM's
+    /// worker and the model thread each have a share instead of both asking for every core.
+    /// </summary>
+    public static int IntraOpThreads(ULlavaEngineOptions options, Device device) =>
+        options.Threads > 0 ? options.Threads
+        : device.type == DeviceType.CPU && options.OverlapSam ? Math.Max(1, Environment.ProcessorCount / 2)
+        : 0;
+
     /// <summary>SAM's image embedding of <paramref name="rgb"/> on a thread-pool thread (own dispose scope, no autograd).</summary>
     private Task<SamImage> StartSamImage(Tensor rgb)
     {
@@ -198,7 +210,8 @@ public sealed class ULlavaEngine : IInferenceEngine
             try
             {
                 // libtorch applies its thread count to a new thread lazily: set it so the worker never starts a pool per core.
-                if (options.Threads > 0 && torch.get_num_threads() != options.Threads) torch.set_num_threads(options.Threads);
+                int threads = IntraOpThreads(options, Model.Device);
+                if (threads > 0 && get_num_threads() != threads) set_num_threads(threads);
                 using var noGrad = no_grad();
                 return EmbedForSam(rgb);
             }

@@ -15,9 +15,9 @@ public sealed record ULlavaEngineOptions
     public string? LibTorchDir { get; init; }
 
     /// <summary>
-    /// libtorch's intra-op threads for the process (0: libtorch's default, one per core). On 2 cores with the default-size
-    /// model, 1 keeps a core for capture and publishing: node overhead 1.02–1.07 against 1.29–1.49 with 2 (BENCHMARKS.md);
-    /// a heavier model (the fixture's 1024 px SAM) gains more from the second thread than it loses.
+    /// libtorch's intra-op threads for the process. 0: on the CPU with <see cref="OverlapSam"/>, half the cores (at least
+    /// one: SAM's worker and the model thread each get a share; on 2 cores the default model's standing segmentation runs
+    /// at 14–18 fps against 10–12 with a pool per core, BENCHMARKS.md); otherwise libtorch's default, one per core.
     /// </summary>
     public int Threads { get; init; }
 

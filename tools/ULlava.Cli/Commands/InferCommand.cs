@@ -36,7 +36,7 @@ public static class InferCommand
         var frame = VideoCaptureSource.ToFrame(bgr, new FrameStamp("image", 0, UnixClock.NowNs()));
 
         using var engine = model.Load();
-        using var encoded = engine.Encode(frame);
+        using var encoded = engine.Encode(frame, withMasks: kind == InstructionKind.Segment);
         var answer = engine.Run(encoded, new InstructionRequest(prompt, kind, maxNewTokens));
 
         Directory.CreateDirectory(outDir);

@@ -127,7 +127,7 @@ public static class Evaluator
 
     private static InstructionAnswer RunImage(ULlavaEngine engine, TrainingSample sample, InstructionRequest request)
     {
-        using var frame = engine.Encode(Frame(sample, sample.Frames[0], 0));
+        using var frame = engine.Encode(Frame(sample, sample.Frames[0], 0), withMasks: request.Kind == InstructionKind.Segment);
         return engine.Run(frame, request);
     }
 
