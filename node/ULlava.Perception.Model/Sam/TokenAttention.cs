@@ -33,9 +33,8 @@ public sealed class TokenAttention : nn.Module<Tensor, Tensor, Tensor, Tensor>
         var kh = SeparateHeads(k_proj.forward(k));
         var vh = SeparateHeads(v_proj.forward(v));
         long cPerHead = qh.shape[3];
-        using var sqrtC = Math.Sqrt(cPerHead).ToScalar();
-        var attn = (matmul(qh, kh.permute(0, 1, 3, 2)) / sqrtC).softmax(-1);
-        var o = matmul(attn, vh);
+        // One kernel instead of matmul, scale, softmax, matmul: the decoder is launch-bound (≈ 200 small ops a mask).
+        var o = nn.functional.scaled_dot_product_attention(qh, kh, vh);
         long b = o.shape[0], nTokens = o.shape[2];
         o = o.transpose(1, 2).reshape(b, nTokens, numHeads * cPerHead);
         return out_proj.forward(o).MoveToOuterDisposeScope();
