@@ -35,8 +35,9 @@ public static class Trainer
           --sam FILE                         start from a pretrained SAM (train-sam) and keep it frozen
           --referent-weight X                weight of the training-only probe that names the [SEG] referent (0: off)
           --locator-weight X                 the same on the [LOC] hidden state, which also names the box centre's cell (0: off)
-          --attention-guide X                training-only: the last layers' head 0 at the [LOC]-predicting position looks at the referent's patches (0: off)
-          --head-box-weight X                training-only: what that head reads must give the referent's box to a linear probe (0: off)
+          --attention-guide X                training-only: the last layers' head 0 at the [LOC]-predicting position looks at the referent's patches,
+                                             at an attribute answer's first position at the object asked about (0: off)
+          --head-box-weight X                training-only: what that head reads at [LOC] must give the referent's box to a linear probe (0: off)
           --iou-head-weight X                train SAM's IoU (mask quality) head against its masks' real IoU, also with SAM frozen (0: off)
           --max-seconds N                    stop after N seconds with a resumable checkpoint (0: no limit)
           --device cpu|cuda|cuda:N           (cpu); --threads N intra-op threads (libtorch default)
