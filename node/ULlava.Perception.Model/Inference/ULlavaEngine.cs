@@ -487,7 +487,7 @@ public sealed class ULlavaEngine : IInferenceEngine
 
     /// <summary>
     /// A boolean H×W mask as 0/1 bytes, copied in one block: the element-wise accessor (<c>data&lt;byte&gt;().ToArray()</c>)
-    /// took 4.3 ms for a 640×480 mask against 0.7 ms (.diag timing, 2-core CPU).
+    /// took 4.3 ms for a 640×480 mask against 0.7 ms (in-process timing on the 2-core CPU, BENCHMARKS.md).
     /// </summary>
     private static byte[] MaskBytes(Tensor mask)
     {
