@@ -56,6 +56,10 @@ public sealed class LossTests
         var ours = HeadBoxProbe.HeadOutputs(q, k, v, [(0, LocAt(7)), (1, LocAt(11)), (1, LocAt(0))]);
         var expected = stack(new[] { full[0, 0, 7], full[1, 0, 11], full[1, 0, 0] });
         Assert.True(ours.allclose(expected, 1e-5, 1e-5), $"largest difference {(ours - expected).abs().max().item<float>()}");
+        // Another head at given positions (the motion probe's second head).
+        var head1 = HeadBoxProbe.HeadOutputs(q, k, v, [(0, 3), (1, 9)], head: 1);
+        var expected1 = stack(new[] { full[0, 1, 3], full[1, 1, 9] });
+        Assert.True(head1.allclose(expected1, 1e-5, 1e-5), $"largest difference {(head1 - expected1).abs().max().item<float>()}");
     }
 
     [Fact]

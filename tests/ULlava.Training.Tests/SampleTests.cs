@@ -56,23 +56,51 @@ public sealed class SampleTests
     }
 
     [Fact]
-    public void GuidanceLooksAtTheReferentFromLocAndAtTheAskedObjectFromAnAttributeAnswer()
+    public void GuidanceLooksAtTheReferentFromLocAndAtTheAskedObjectsFromAnAttributeOrCountAnswer()
     {
         var factory = new SampleFactory(160, 120);
         var config = ModelSizes.ByName("tiny");
         var encoder = new SampleEncoder(Tokenizer.Value, config);
         int grid = config.LlmConfig.VisionConfig.PatchesPerSide;
-        int attributes = 0;
-        for (ulong seed = 0; seed < 40; seed++)
+        int attributes = 0, zeroCounts = 0, counts = 0;
+        var kinds = new[] { TaskKind.ReferringSegmentation, TaskKind.Attribute, TaskKind.Count, TaskKind.VideoDirection, TaskKind.Caption };
+        for (ulong seed = 0; seed < 60; seed++)
         {
-            var sample = factory.Create(seed, seed % 3 == 0 ? TaskKind.ReferringSegmentation : seed % 3 == 1 ? TaskKind.Attribute : TaskKind.Count);
+            var sample = factory.Create(seed, kinds[seed % (ulong)kinds.Length]);
             var encoded = encoder.Encode(sample);
+            Assert.Equal(sample.Kind == TaskKind.VideoDirection ? (int)Enum.Parse<ULlava.Training.Scenes.MotionDirection>(sample.Answer.TrimEnd('.')) : -1,
+                         encoded.MotionClass);
             switch (sample.Kind)
             {
                 case TaskKind.ReferringSegmentation:
                     Assert.Equal(encoded.LocHiddenPosition, encoded.GuidePosition);
                     Assert.Equal(AttentionGuide.PatchShares(sample.Mask!, 160, 120, grid), encoded.ReferentPatches);
+                    Assert.Equal(-1, encoded.AnswerClass);
                     break;
+                case TaskKind.Count:
+                {
+                    // Every object of the asked shape; none (no patches, still an answer to probe) for a count of 0.
+                    var scene = factory.Generator.Generate(seed);
+                    var counted = scene.Objects.Where(o => sample.Question == SampleText.CountQuestion(o.Shape)).ToList();
+                    Assert.Equal(counted.Count + ".", sample.Answer);
+                    if (counted.Count == 0)
+                    {
+                        Assert.Null(sample.Focus);
+                        Assert.Null(encoded.ReferentPatches);
+                        zeroCounts++;
+                    }
+                    else
+                    {
+                        var union = new byte[160 * 120];
+                        for (int i = 0; i < union.Length; i++) union[i] = (byte)(counted.Any(o => o.Mask[i] != 0) ? 1 : 0);
+                        Assert.Equal(union, sample.Focus);
+                        Assert.Equal(AttentionGuide.PatchShares(union, 160, 120, grid), encoded.ReferentPatches);
+                        counts++;
+                    }
+                    Assert.Equal(encoded.PromptLength - 1, encoded.GuidePosition);
+                    Assert.Equal(HeadAnswerProbe.Colours + HeadAnswerProbe.Shapes + counted.Count, encoded.AnswerClass);
+                    break;
+                }
                 case TaskKind.Attribute:
                 {
                     // The object asked about: the one shape or colour the question names (the answer names the other).
@@ -86,15 +114,21 @@ public sealed class SampleTests
                     Assert.Equal(encoded.PromptLength - 1, encoded.GuidePosition);
                     Assert.NotEqual(-100, encoded.Labels[encoded.GuidePosition + 1]);
                     Assert.Equal(-100, encoded.Labels[encoded.GuidePosition]);
+                    // Its class: the colour, or the shape after the colours.
+                    string named = sample.Answer.TrimEnd('.').ToLowerInvariant();
+                    Assert.Equal(sample.Question.StartsWith("What colour", StringComparison.Ordinal)
+                        ? ULlava.Training.Scenes.SceneColour.Palette.ToList().FindIndex(c => c.Name == named)
+                        : HeadAnswerProbe.Colours + (int)asked.Shape, encoded.AnswerClass);
                     attributes++;
                     break;
                 }
                 default:
-                    Assert.Equal((-1, (float[]?)null), (encoded.GuidePosition, encoded.ReferentPatches));
+                    Assert.Equal((-1, (float[]?)null, -1), (encoded.GuidePosition, encoded.ReferentPatches, encoded.AnswerClass));
                     break;
             }
         }
         Assert.True(attributes >= 5, $"{attributes} attribute samples");
+        Assert.True(zeroCounts >= 2 && counts >= 2, $"{zeroCounts} counts of 0, {counts} others");
     }
 
     [Fact]

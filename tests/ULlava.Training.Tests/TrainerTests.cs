@@ -86,6 +86,41 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void AnswerAndMotionProbesLearnAndTheirGradientsReachTheGuidedHeadsValues()
+    {
+        // An attribute, a count and two video samples again and again: both probes' losses fall.
+        var seeds = new[] { TaskKind.Attribute, TaskKind.Count, TaskKind.VideoDirection, TaskKind.VideoDirection }
+            .Select((kind, i) => Enumerable.Range(0, 1000).Select(s => (ulong)s).Where(s => SampleFactory.KindOf(s) == kind).Skip(i).First()).ToList();
+        var probed = Trainer.Run(Tiny("answer-motion", 30) with { BatchSize = 4, FixedSeeds = seeds, AttentionGuide = 1, HeadAnswerWeight = 1, MotionWeight = 1 }, _ => { });
+        foreach (var (name, losses) in new[] { ("head answer", probed.Losses.Select(l => l.HeadAnswer!.Value).ToList()), ("motion", probed.Losses.Select(l => l.Motion!.Value).ToList()) })
+            Assert.True(losses.TakeLast(5).Average() < 0.5 * losses.Take(3).Average(), $"{name}: {string.Join(" ", losses.Select(g => g.ToString("F3")))}");
+        string last = probed.FinalCheckpoint.Replace("final", "checkpoint-30");
+        Assert.True(File.Exists(Path.Combine(last, HeadAnswerProbe.FileName)) && File.Exists(Path.Combine(last, MotionProbe.FileName)));
+
+        // Each probe's loss alone reaches the last layer's value projection.
+        var config = ModelSizes.ByName("tiny");
+        var encoder = new SampleEncoder(TokenizerFiles.Load(), config);
+        var factory = new SampleFactory(96, 72);
+        int headDim = config.LlmConfig.HiddenSize / config.LlmConfig.NumAttentionHeads;
+        var nothingElse = new LossWeights { Ce = 0, Bce = 0, Dice = 0, L1 = 0, Iou = 0 };
+        foreach (bool motion in new[] { false, true })
+        {
+            manual_seed(5);
+            using var model = new ULlavaForCausalLM(config);
+            model.train();
+            using var answerProbe = new HeadAnswerProbe(headDim);
+            using var motionProbe = new MotionProbe(headDim);
+            using var batch = TrainingBatch.Prepare(seeds.Select(s => encoder.Encode(factory.Create(s))).ToList(), new(ModelSizes.Processor(config)), config.Sam);
+            var aids = motion ? new TrainingAids(Motion: motionProbe, MotionWeight: 1) : new TrainingAids(HeadAnswer: answerProbe, HeadAnswerWeight: 1);
+            var (total, parts) = BatchLoss.Compute(model, batch, nothingElse, aids);
+            total.backward();
+            Assert.True(motion ? parts.Motion > 0 && parts.HeadAnswer is null : parts.HeadAnswer > 0 && parts.Motion is null);
+            var lastV = model.named_parameters().Single(p => p.name == $"llm.model.layers.{config.LlmConfig.NumHiddenLayers - 1}.self_attn.v_proj.weight").parameter;
+            Assert.True(lastV.grad is not null && lastV.grad.abs().max().item<float>() > 0, $"no gradient reached the last layer's v_proj ({(motion ? "motion" : "answer")} probe)");
+        }
+    }
+
+    [Fact]
     public void CheckpointLoadsInTheEngineAndSegments()
     {
         var result = Trainer.Run(Tiny("engine", 2), _ => { });
@@ -198,19 +233,25 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Theory]
-    [InlineData(0.0, 0.0, 0.0)]
-    [InlineData(0.5, 0.0, 0.0)] // with the training-only referent probe, which travels in the checkpoint beside the model
-    [InlineData(0.5, 0.7, 0.0)] // and the locator probe too
-    [InlineData(0.0, 0.0, 0.6)] // the head box probe, with the attention guidance
-    public void ResumeContinuesTheSameRun(double referentWeight, double locatorWeight, double headBoxWeight)
+    [InlineData(0.0, 0.0, 0.0, 0.0)]
+    [InlineData(0.5, 0.0, 0.0, 0.0)] // with the training-only referent probe, which travels in the checkpoint beside the model
+    [InlineData(0.5, 0.7, 0.0, 0.0)] // and the locator probe too
+    [InlineData(0.0, 0.0, 0.6, 0.0)] // the head box probe, with the attention guidance
+    [InlineData(0.0, 0.0, 0.0, 0.8)] // the head answer and motion probes, with the attention guidance
+    public void ResumeContinuesTheSameRun(double referentWeight, double locatorWeight, double headBoxWeight, double answerWeight)
     {
-        string name = $"straight-{referentWeight}-{locatorWeight}-{headBoxWeight}", resumedName = $"resumed-{referentWeight}-{locatorWeight}-{headBoxWeight}";
-        // With the head box probe every batch holds referring samples, so the probe has something to learn on.
-        var seeds = headBoxWeight > 0 ? Enumerable.Range(0, 1000).Select(i => (ulong)i).Where(s => SampleFactory.KindOf(s) == TaskKind.ReferringSegmentation).Take(2).ToList() : null;
+        string name = $"straight-{referentWeight}-{locatorWeight}-{headBoxWeight}-{answerWeight}", resumedName = $"resumed-{referentWeight}-{locatorWeight}-{headBoxWeight}-{answerWeight}";
+        // With the head probes every batch holds samples they learn on: referring ones for the box, an attribute and a
+        // video sample for the answer and motion probes.
+        List<ulong>? seeds = null;
+        ulong First(TaskKind kind) => Enumerable.Range(0, 1000).Select(i => (ulong)i).First(s => SampleFactory.KindOf(s) == kind);
+        if (headBoxWeight > 0) seeds = Enumerable.Range(0, 1000).Select(i => (ulong)i).Where(s => SampleFactory.KindOf(s) == TaskKind.ReferringSegmentation).Take(2).ToList();
+        if (answerWeight > 0) seeds = [First(TaskKind.Attribute), First(TaskKind.VideoDirection)];
         var straight = Trainer.Run(Tiny(name, 4) with
         {
             CheckpointEvery = 2, ReferentWeight = referentWeight, LocatorWeight = locatorWeight, HeadBoxWeight = headBoxWeight,
-            AttentionGuide = headBoxWeight > 0 ? 1 : 0, FixedSeeds = seeds,
+            HeadAnswerWeight = answerWeight, MotionWeight = answerWeight,
+            AttentionGuide = headBoxWeight > 0 || answerWeight > 0 ? 1 : 0, FixedSeeds = seeds,
         }, _ => { });
         string middle = Path.Combine(root, name, "checkpoint-2");
         Assert.Equal(2, CheckpointIO.ReadState(middle).Step);
@@ -220,6 +261,8 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(locatorWeight > 0, straight.Losses.All(l => l.Locator is not null));
         Assert.Equal(headBoxWeight > 0, File.Exists(Path.Combine(middle, HeadBoxProbe.FileName)));
         Assert.Equal(headBoxWeight > 0, straight.Losses.All(l => l.HeadBox is > 0));
+        Assert.Equal(answerWeight > 0, File.Exists(Path.Combine(middle, HeadAnswerProbe.FileName)) && File.Exists(Path.Combine(middle, MotionProbe.FileName)));
+        Assert.Equal(answerWeight > 0, straight.Losses.All(l => l.HeadAnswer is > 0 && l.Motion is > 0));
         var resumed = Trainer.Run(Tiny(resumedName, 4) with { CheckpointEvery = 2, ResumeFrom = middle, Seed = 999, FixedSeeds = seeds }, _ => { });
         Assert.Equal(2, resumed.FirstStep);
         Assert.Equal(2, resumed.Losses.Count);
@@ -236,7 +279,8 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(CheckpointIO.ReadState(a) with { LastLoss = 0 }, CheckpointIO.ReadState(b) with { LastLoss = 0 });
         // The optimizer state (step counts, both moments) is the same bytes as the uninterrupted run's.
         Assert.Equal(File.ReadAllBytes(Path.Combine(a, CheckpointIO.OptimizerFile)), File.ReadAllBytes(Path.Combine(b, CheckpointIO.OptimizerFile)));
-        foreach (var (weight, file) in new[] { (referentWeight, ReferentHead.SegFile), (locatorWeight, ReferentHead.LocFile), (headBoxWeight, HeadBoxProbe.FileName) })
+        foreach (var (weight, file) in new[] { (referentWeight, ReferentHead.SegFile), (locatorWeight, ReferentHead.LocFile), (headBoxWeight, HeadBoxProbe.FileName),
+                                                     (answerWeight, HeadAnswerProbe.FileName), (answerWeight, MotionProbe.FileName) })
             if (weight > 0) Assert.Equal(File.ReadAllBytes(Path.Combine(a, file)), File.ReadAllBytes(Path.Combine(b, file)));
         foreach (var t in wa.Values.Concat(wb.Values)) t.Dispose();
     }

@@ -74,7 +74,17 @@ public sealed class SampleFactory
                 var chosen = rng.Pick(byCount);
                 var shape = rng.Pick(chosen.ToList());
                 int count = chosen.Key;
-                return new TrainingSample(seed, kind, scene.Width, scene.Height, frames, SampleText.CountQuestion(shape), SampleText.CountAnswer(count));
+                // The attention guidance's target: every object of that shape (none for a count of 0).
+                var counted = scene.Objects.Where(o => o.Shape == shape).ToList();
+                byte[]? focus = null;
+                if (counted.Count > 0)
+                {
+                    focus = new byte[scene.Width * scene.Height];
+                    foreach (var o in counted)
+                        for (int i = 0; i < focus.Length; i++) focus[i] |= o.Mask[i];
+                }
+                return new TrainingSample(seed, kind, scene.Width, scene.Height, frames, SampleText.CountQuestion(shape), SampleText.CountAnswer(count),
+                                          Focus: focus);
             }
             case TaskKind.Attribute:
             {

@@ -5,8 +5,9 @@ namespace ULlava.Training.Samples;
 /// <summary>
 /// One supervised example: the frame(s) as RGB bytes (row-major HWC), the user's question and the assistant's answer
 /// (without the closing &lt;/s&gt;, which the conversation template adds), and for [SEG]/[LOC] answers the target
-/// mask (row-major, 0/1, frame size) and its tight box in frame pixels. <see cref="Focus"/> is the mask of the one object
-/// an answer without targets is about (an attribute question's), for the attention guidance.
+/// mask (row-major, 0/1, frame size) and its tight box in frame pixels. <see cref="Focus"/> is the mask of what an
+/// answer without targets is about (an attribute question's object, a count's objects: null for none), for the
+/// attention guidance.
 /// </summary>
 public sealed record TrainingSample(
     ulong Seed,

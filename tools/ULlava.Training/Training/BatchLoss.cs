@@ -27,7 +27,7 @@ public static class BatchLoss
     public static (Tensor Total, LossBreakdown Parts) Compute(ULlavaForCausalLM model, TrainingBatch prepared, LossWeights weights, TrainingAids? aids = null)
     {
         var batch = prepared.Samples;
-        var (referent, referentWeight, locator, locatorWeight, iouHeadWeight, attentionGuide, headBox, headBoxWeight) = aids ?? TrainingAids.None;
+        var (referent, referentWeight, locator, locatorWeight, iouHeadWeight, attentionGuide, headBox, headBoxWeight, headAnswer, headAnswerWeight, motion, motionWeight) = aids ?? TrainingAids.None;
         using var scope = NewDisposeScope();
         var device = model.Device;
 
@@ -55,15 +55,23 @@ public static class BatchLoss
         // their terms outlive that forward's scope.
         var guided = new List<Tensor>();
         var headBoxes = new List<Tensor>();
+        var headAnswers = new List<Tensor>();
+        var motions = new List<Tensor>();
         var guidedSamples = Enumerable.Range(0, batch.Count).Where(i => batch[i].ReferentPatches is not null).Select(i => (i, batch[i])).ToList();
+        var answeredSamples = Enumerable.Range(0, batch.Count).Where(i => batch[i].AnswerClass >= 0).Select(i => (i, batch[i])).ToList();
         int firstGuided = model.Config.LlmConfig.NumHiddenLayers - AttentionGuide.GuidedLayers;
         bool probesHeads = headBox is not null && headBoxWeight > 0;
-        if ((attentionGuide > 0 || probesHeads) && guidedSamples.Count > 0)
+        bool probesAnswers = headAnswer is not null && headAnswerWeight > 0 && answeredSamples.Count > 0;
+        var videoSamples = Enumerable.Range(0, batch.Count).Where(i => batch[i].MotionClass >= 0).Select(i => (i, batch[i])).ToList();
+        bool probesMotion = motion is not null && motionWeight > 0 && videoSamples.Count > 0;
+        if ((attentionGuide > 0 || probesHeads) && guidedSamples.Count > 0 || probesAnswers || probesMotion)
             model.Llm.Model.ObserveAttentionInputs((layer, q, k, v) =>
             {
                 if (layer < firstGuided) return;
-                if (attentionGuide > 0) guided.Add(AttentionGuide.Loss(q, k, guidedSamples).DetachFromDisposeScope());
-                if (probesHeads) headBoxes.Add(headBox!.Loss(layer - firstGuided, q, k, v, guidedSamples).DetachFromDisposeScope());
+                if (attentionGuide > 0 && guidedSamples.Count > 0) guided.Add(AttentionGuide.Loss(q, k, guidedSamples).DetachFromDisposeScope());
+                if (probesHeads && guidedSamples.Count > 0) headBoxes.Add(headBox!.Loss(layer - firstGuided, q, k, v, guidedSamples).DetachFromDisposeScope());
+                if (probesAnswers) headAnswers.Add(headAnswer!.Loss(layer - firstGuided, q, k, v, answeredSamples).DetachFromDisposeScope());
+                if (probesMotion) motions.Add(motion!.Loss(layer - firstGuided, q, k, v, videoSamples).DetachFromDisposeScope());
             });
         LlamaOutput output;
         try
@@ -77,10 +85,14 @@ public static class BatchLoss
         using var disposeOutput = output;
         var guideLoss = MeanOf(guided);
         var headBoxLoss = MeanOf(headBoxes);
+        var headAnswerLoss = MeanOf(headAnswers);
+        var motionLoss = MeanOf(motions);
         var ce = ULlavaLosses.AnswerCrossEntropy(output.Logits!, labels);
         var total = weights.Ce * ce;
         if (guideLoss is not null) total = total + attentionGuide * guideLoss;
         if (headBoxLoss is not null) total = total + headBoxWeight * headBoxLoss;
+        if (headAnswerLoss is not null) total = total + headAnswerWeight * headAnswerLoss;
+        if (motionLoss is not null) total = total + motionWeight * motionLoss;
 
         var withTargets = Enumerable.Range(0, batch.Count).Where(i => batch[i].MaskTarget is not null).ToList();
         double bceValue = 0, diceValue = 0, l1Value = 0, giouValue = 0;
@@ -131,7 +143,9 @@ public static class BatchLoss
             }
         }
         var parts = new LossBreakdown(total.item<float>(), ce.item<float>(), bceValue, diceValue, l1Value, giouValue, withTargets.Count, referentValue, locatorValue, iouHeadValue,
-            attentionGuide > 0 ? guideLoss?.item<float>() ?? 0 : null, probesHeads ? headBoxLoss?.item<float>() ?? 0 : null);
+            attentionGuide > 0 ? guideLoss?.item<float>() ?? 0 : null, probesHeads ? headBoxLoss?.item<float>() ?? 0 : null,
+            headAnswer is not null && headAnswerWeight > 0 ? headAnswerLoss?.item<float>() ?? 0 : null,
+            motion is not null && motionWeight > 0 ? motionLoss?.item<float>() ?? 0 : null);
         return (total.MoveToOuterDisposeScope(), parts);
     }
 
@@ -159,14 +173,17 @@ public static class BatchLoss
 /// <summary>
 /// The training-only aids of a stage-2 run and their loss weights (null / 0: off): the referent probe on the [SEG]
 /// hidden state, the locator probe on the [LOC] one (<see cref="ReferentHead"/>), SAM's IoU head, the attention
-/// guidance (<see cref="AttentionGuide"/>) and the box probe on what the guided heads read (<see cref="HeadBoxProbe"/>).
+/// guidance (<see cref="AttentionGuide"/>), the box and answer probes on what the guided heads read
+/// (<see cref="HeadBoxProbe"/>, <see cref="HeadAnswerProbe"/>) and the video frames' guidance and probe (<see cref="MotionProbe"/>).
 /// None of them changes the model's layout; the probes are thrown away.
 /// </summary>
 public sealed record TrainingAids(
     ReferentHead? Referent = null, double ReferentWeight = 0,
     ReferentHead? Locator = null, double LocatorWeight = 0,
     double IouHeadWeight = 0, double AttentionGuide = 0,
-    HeadBoxProbe? HeadBox = null, double HeadBoxWeight = 0)
+    HeadBoxProbe? HeadBox = null, double HeadBoxWeight = 0,
+    HeadAnswerProbe? HeadAnswer = null, double HeadAnswerWeight = 0,
+    MotionProbe? Motion = null, double MotionWeight = 0)
 {
     public static TrainingAids None { get; } = new();
 }

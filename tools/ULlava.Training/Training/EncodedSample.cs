@@ -9,7 +9,9 @@ namespace ULlava.Training.Training;
 /// referred object's colour and shape indexes and its box centre's cell (<see cref="ReferentHead"/>; -1 otherwise); for a
 /// mask sample or an attribute question the share of each CLIP patch of the object it is about and the position whose
 /// attention should go there (<see cref="AttentionGuide"/>: the [LOC]-predicting one, or the one predicting the answer's
-/// first token; null and -1 otherwise).
+/// first token; null and -1 otherwise); for an attribute or count answer its class (<see cref="HeadAnswerProbe"/>, -1
+/// otherwise), read at that same first-token position, which a count of 0 has without patches to look at; for a video
+/// direction answer its direction (<see cref="MotionProbe"/>, -1 otherwise).
 /// </summary>
 public sealed record EncodedSample(
     TrainingSample Sample,
@@ -26,7 +28,9 @@ public sealed record EncodedSample(
     int ReferentShape = -1,
     int ReferentCell = -1,
     float[]? ReferentPatches = null,
-    int GuidePosition = -1)
+    int GuidePosition = -1,
+    int AnswerClass = -1,
+    int MotionClass = -1)
 {
     /// <summary>The positions of the visual placeholder tokens (where the image or video features go), in order.</summary>
     public long[] PlaceholderPositions() =>

@@ -44,16 +44,20 @@ public sealed class HeadBoxProbe : nn.Module
     /// Head 0's causal attention output [N, D] at each sample's [LOC]-predicting position, from a layer's rotated queries,
     /// keys and values [B, heads, T, D] (what the layer's attention computes there before o_proj).
     /// </summary>
-    public static Tensor HeadOutputs(Tensor q, Tensor k, Tensor v, IReadOnlyList<(int Row, EncodedSample Sample)> samples)
+    public static Tensor HeadOutputs(Tensor q, Tensor k, Tensor v, IReadOnlyList<(int Row, EncodedSample Sample)> samples) =>
+        HeadOutputs(q, k, v, samples.Select(x => (x.Row, x.Sample.LocHiddenPosition)).ToList());
+
+    /// <summary>The same for head <paramref name="head"/> at the given (batch row, position) pairs.</summary>
+    public static Tensor HeadOutputs(Tensor q, Tensor k, Tensor v, IReadOnlyList<(int Row, int Position)> at, int head = 0)
     {
         using var scope = NewDisposeScope();
         double scale = 1 / Math.Sqrt(q.shape[^1]);
-        var outputs = samples.Select(x =>
+        var outputs = at.Select(x =>
         {
-            var (row, at) = (x.Row, x.Sample.LocHiddenPosition);
+            var (row, position) = x;
             // Causal: the position reads itself and what came before it.
-            var weights = (k[row, 0, ..(at + 1)].matmul(q[row, 0, at]) * scale).softmax(0, ScalarType.Float32).to_type(v.dtype);
-            return weights.matmul(v[row, 0, ..(at + 1)]);
+            var weights = (k[row, head, ..(position + 1)].matmul(q[row, head, position]) * scale).softmax(0, ScalarType.Float32).to_type(v.dtype);
+            return weights.matmul(v[row, head, ..(position + 1)]);
         }).ToArray();
         return stack(outputs).MoveToOuterDisposeScope();
     }

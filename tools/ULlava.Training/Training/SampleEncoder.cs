@@ -68,13 +68,14 @@ public sealed class SampleEncoder
         }
         int placeholder = sample.IsVideo ? config.LlmConfig.MmTokenIds.VideoPatch : config.LlmConfig.MmTokenIds.ImagePatch;
         var (colour, shape) = sample.HasTargets ? ReferentHead.Targets(sample.Phrase) : (-1, -1);
-        // The attention guidance: a mask sample's [LOC]-predicting position looks at its referent, an attribute answer's
-        // first position at the object asked about.
+        // The attention guidance: a mask sample's [LOC]-predicting position looks at its referent, an attribute or count
+        // answer's first position at the object(s) asked about.
         var focus = sample.IsVideo ? null : sample.HasTargets ? sample.Mask : sample.Focus;
         var patches = focus is null ? null : AttentionGuide.PatchShares(focus, sample.Width, sample.Height, PatchGrid);
-        int guideAt = patches is null ? -1 : sample.HasTargets ? loc - 1 : promptIds.Length - 1;
+        int answerClass = HeadAnswerProbe.ClassOf(sample);
+        int guideAt = sample.HasTargets ? (patches is null ? -1 : loc - 1) : patches is not null || answerClass >= 0 ? promptIds.Length - 1 : -1;
         return new EncodedSample(sample, ids, labels, promptIds.Length, placeholder, seg - 1, loc - 1, mask, MaskSide, box, colour, shape, ReferentHead.CellOf(box),
-            patches, guideAt);
+            patches, guideAt, answerClass, MotionProbe.ClassOf(sample));
     }
 
     /// <summary>

@@ -62,6 +62,12 @@ public sealed record TrainOptions
     /// <summary>Weight of the training-only box probe on what the guided heads read at that position (<see cref="HeadBoxProbe"/>); 0: off.</summary>
     public double HeadBoxWeight { get; init; }
 
+    /// <summary>Weight of the training-only answer probe on what the guided heads read at an attribute or count answer (<see cref="HeadAnswerProbe"/>); 0: off.</summary>
+    public double HeadAnswerWeight { get; init; }
+
+    /// <summary>Weight of the training-only video aid: two heads look at the first and last frame tokens, a probe on them names the direction (<see cref="MotionProbe"/>); 0: off.</summary>
+    public double MotionWeight { get; init; }
+
     /// <summary>Stop after this many seconds with a resumable checkpoint (0: no limit): a machine lent for minutes.</summary>
     public int MaxSeconds { get; init; }
 
@@ -80,7 +86,7 @@ public sealed record TrainOptions
         var r = new OptionReader(args, new HashSet<string>
         {
             "out", "size", "config", "steps", "batch", "lr", "warmup", "min-lr-ratio", "weight-decay", "clip", "seed", "scene",
-            "save-every", "log-every", "resume", "vision", "sam", "referent-weight", "locator-weight", "iou-head-weight", "attention-guide", "head-box-weight", "max-seconds", "device", "threads", "data-workers",
+            "save-every", "log-every", "resume", "vision", "sam", "referent-weight", "locator-weight", "iou-head-weight", "attention-guide", "head-box-weight", "head-answer-weight", "motion-weight", "max-seconds", "device", "threads", "data-workers",
         });
         var d = new TrainOptions { OutputDir = r.String("out") ?? throw new ArgumentException("--out DIR is required") };
         var scene = r.Size("scene");
@@ -108,6 +114,8 @@ public sealed record TrainOptions
             IouHeadWeight = r.Double("iou-head-weight") ?? d.IouHeadWeight,
             AttentionGuide = r.Double("attention-guide") ?? d.AttentionGuide,
             HeadBoxWeight = r.Double("head-box-weight") ?? d.HeadBoxWeight,
+            HeadAnswerWeight = r.Double("head-answer-weight") ?? d.HeadAnswerWeight,
+            MotionWeight = r.Double("motion-weight") ?? d.MotionWeight,
             MaxSeconds = r.Int("max-seconds") ?? d.MaxSeconds,
             Device = r.String("device") ?? d.Device,
             Threads = r.Int("threads") ?? d.Threads,

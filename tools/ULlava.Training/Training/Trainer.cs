@@ -36,8 +36,11 @@ public static class Trainer
           --referent-weight X                weight of the training-only probe that names the [SEG] referent (0: off)
           --locator-weight X                 the same on the [LOC] hidden state, which also names the box centre's cell (0: off)
           --attention-guide X                training-only: the last layers' head 0 at the [LOC]-predicting position looks at the referent's patches,
-                                             at an attribute answer's first position at the object asked about (0: off)
+                                             at an attribute or count answer's first position at the object(s) asked about (0: off)
           --head-box-weight X                training-only: what that head reads at [LOC] must give the referent's box to a linear probe (0: off)
+          --head-answer-weight X             training-only: what it reads at an attribute or count answer must give the answer to a linear probe (0: off)
+          --motion-weight X                  training-only: at a video answer heads 0 and 1 of those layers look at the first and the last frame
+                                             token, and a linear probe on what they read must name the direction (0: off)
           --iou-head-weight X                train SAM's IoU (mask quality) head against its masks' real IoU, also with SAM frozen (0: off)
           --max-seconds N                    stop after N seconds with a resumable checkpoint (0: no limit)
           --device cpu|cuda|cuda:N           (cpu); --threads N intra-op threads (libtorch default)
@@ -82,11 +85,17 @@ public static class Trainer
         using var locator = locatorWeight > 0 ? new ReferentHead(config.LlmConfig.HiddenSize, locates: true) : null;
         double headBoxWeight = resumed?.HeadBoxWeight ?? options.HeadBoxWeight;
         using var headBox = headBoxWeight > 0 ? new HeadBoxProbe(config.LlmConfig.HiddenSize / config.LlmConfig.NumAttentionHeads) : null;
+        double headAnswerWeight = resumed?.HeadAnswerWeight ?? options.HeadAnswerWeight;
+        using var headAnswer = headAnswerWeight > 0 ? new HeadAnswerProbe(config.LlmConfig.HiddenSize / config.LlmConfig.NumAttentionHeads) : null;
+        double motionWeight = resumed?.MotionWeight ?? options.MotionWeight;
+        using var motion = motionWeight > 0 ? new MotionProbe(config.LlmConfig.HiddenSize / config.LlmConfig.NumAttentionHeads) : null;
         if (resumed is not null)
         {
             referent?.Load(options.ResumeFrom!);
             locator?.Load(options.ResumeFrom!);
             headBox?.Load(options.ResumeFrom!);
+            headAnswer?.Load(options.ResumeFrom!);
+            motion?.Load(options.ResumeFrom!);
         }
         if (device.type != DeviceType.CPU)
         {
@@ -94,13 +103,15 @@ public static class Trainer
             referent?.to(device);
             locator?.to(device);
             headBox?.to(device);
+            headAnswer?.to(device);
+            motion?.to(device);
         }
         model.train();
-        var aids = new TrainingAids(referent, referentWeight, locator, locatorWeight, iouHeadWeight, attentionGuide, headBox, headBoxWeight);
+        var aids = new TrainingAids(referent, referentWeight, locator, locatorWeight, iouHeadWeight, attentionGuide, headBox, headBoxWeight, headAnswer, headAnswerWeight, motion, motionWeight);
 
         // A frozen vision tower gets no optimizer slots (AdamW would still decay it).
         var trained = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter));
-        foreach (var probe in new nn.Module?[] { referent, locator, headBox }.OfType<nn.Module>())
+        foreach (var probe in new nn.Module?[] { referent, locator, headBox, headAnswer, motion }.OfType<nn.Module>())
             trained = trained.Concat(probe.named_parameters().Select(p => (probe.GetName() + "." + p.name, p.parameter)));
         using var optimizer = new AdamWOptimizer(trained, weightDecay: options.WeightDecay);
         if (resumed is not null) optimizer.Load(Path.Combine(options.ResumeFrom!, CheckpointIO.OptimizerFile));
@@ -159,10 +170,13 @@ public static class Trainer
                     Step = done, Seed = seed, TotalSteps = options.Steps, BatchSize = options.BatchSize, LastLoss = parts.Total, FrozenVision = frozenVision,
                     FrozenSam = frozenSam, ReferentWeight = referentWeight, LocatorWeight = locatorWeight,
                     IouHeadWeight = iouHeadWeight, AttentionGuide = attentionGuide, HeadBoxWeight = headBoxWeight,
+                    HeadAnswerWeight = headAnswerWeight, MotionWeight = motionWeight,
                 });
                 referent?.Save(last);
                 locator?.Save(last);
                 headBox?.Save(last);
+                headAnswer?.Save(last);
+                motion?.Save(last);
                 log($"saved {last}");
             }
             if (outOfTime)

@@ -26,4 +26,8 @@ public sealed record TrainerState
     [JsonPropertyName("attention_guide")] public double AttentionGuide { get; init; }
     /// <summary>The head box probe's loss weight (0: none); its weights are in the checkpoint's head_box_probe.safetensors.</summary>
     [JsonPropertyName("head_box_weight")] public double HeadBoxWeight { get; init; }
+    /// <summary>The head answer probe's loss weight (0: none); its weights are in the checkpoint's head_answer_probe.safetensors.</summary>
+    [JsonPropertyName("head_answer_weight")] public double HeadAnswerWeight { get; init; }
+    /// <summary>The motion guidance and probe's loss weight (0: none); its weights are in the checkpoint's motion_probe.safetensors.</summary>
+    [JsonPropertyName("motion_weight")] public double MotionWeight { get; init; }
 }
