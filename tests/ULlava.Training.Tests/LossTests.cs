@@ -63,6 +63,19 @@ public sealed class LossTests
     }
 
     [Fact]
+    public void MotionProbeReadsTheHeadsDifferenceAtUnitRmsAndItsLogRms()
+    {
+        using var difference = tensor(new float[] { 0.03f, -0.04f, 0, 0, 3, 4, 0, 0 }, new long[] { 2, 4 });
+        var input = MotionProbe.ProbeInput(difference);
+        Assert.Equal(new long[] { 2, 5 }, input.shape);
+        // RMS 0.025 and 2.5: each row at unit RMS, its size kept in the log of the RMS.
+        Assert.True(input[0, ..4].allclose(tensor(new float[] { 1.2f, -1.6f, 0, 0 }), 1e-5, 1e-5));
+        Assert.True(input[1, ..4].allclose(tensor(new float[] { 1.2f, 1.6f, 0, 0 }), 1e-5, 1e-5));
+        Assert.Equal(Math.Log(0.025), input[0, 4].item<float>(), 4);
+        Assert.Equal(Math.Log(2.5), input[1, 4].item<float>(), 4);
+    }
+
+    [Fact]
     public void BoxL1AndGIoU()
     {
         using var predicted = tensor(new float[] { 0.1f, 0.2f, 0.5f, 0.6f }, new long[] { 1, 4 });
