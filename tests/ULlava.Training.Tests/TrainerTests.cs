@@ -118,6 +118,21 @@ public sealed class TrainerTests : IDisposable
             var lastV = model.named_parameters().Single(p => p.name == $"llm.model.layers.{config.LlmConfig.NumHiddenLayers - 1}.self_attn.v_proj.weight").parameter;
             Assert.True(lastV.grad is not null && lastV.grad.abs().max().item<float>() > 0, $"no gradient reached the last layer's v_proj ({(motion ? "motion" : "answer")} probe)");
         }
+
+        // Count answers are guided only beside the answer probe: a run without it trains as it did before counts had targets.
+        var countSeeds = Enumerable.Range(0, 1000).Select(s => (ulong)s).Where(s => SampleFactory.KindOf(s) == TaskKind.Count)
+            .Where(s => encoder.Encode(factory.Create(s)).ReferentPatches is not null).Take(2).ToList();
+        foreach (bool withProbe in new[] { false, true })
+        {
+            manual_seed(5);
+            using var model = new ULlavaForCausalLM(config);
+            using var answerProbe = new HeadAnswerProbe(headDim);
+            using var counts = TrainingBatch.Prepare(countSeeds.Select(s => encoder.Encode(factory.Create(s))).ToList(), new(ModelSizes.Processor(config)), config.Sam);
+            var aids = withProbe ? new TrainingAids(AttentionGuide: 1, HeadAnswer: answerProbe, HeadAnswerWeight: 1) : new TrainingAids(AttentionGuide: 1);
+            var (total, parts) = BatchLoss.Compute(model, counts, nothingElse, aids);
+            total.Dispose();
+            Assert.Equal(withProbe, parts.Guide > 0);
+        }
     }
 
     [Fact]

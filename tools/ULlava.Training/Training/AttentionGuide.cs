@@ -12,8 +12,9 @@ namespace ULlava.Training.Training;
 /// look there from the box losses alone, nor from a probe asking for the box centre's cell (--locator-weight; cell CE
 /// 4.2 → ~3 over 1600 steps, box Acc@0.5 0.00; tools/ULlava.Training/README.md). An attribute question ("What colour is
 /// the ring?") is guided the same way at the position predicting its answer's first token, towards the object it asks
-/// about: the bundled model answered those from the question alone (exact match 0.09, image reliance ×1.0). A count
-/// question is guided towards every object of the shape it names (a count of 0 is not guided; <see cref="HeadAnswerProbe"/>).
+/// about: the bundled model answered those from the question alone (exact match 0.09, image reliance ×1.0). With the
+/// answer probe on (<see cref="HeadAnswerProbe"/>), a count question is guided towards every object of the shape it names
+/// (a count of 0 is not guided here).
 /// </summary>
 public static class AttentionGuide
 {

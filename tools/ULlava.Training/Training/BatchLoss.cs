@@ -2,6 +2,7 @@ using TorchSharp;
 using ULlava.Perception.Model;
 using ULlava.Perception.Model.Clip;
 using ULlava.Perception.Model.Llama;
+using ULlava.Training.Samples;
 using static TorchSharp.torch;
 
 namespace ULlava.Training.Training;
@@ -57,7 +58,10 @@ public static class BatchLoss
         var headBoxes = new List<Tensor>();
         var headAnswers = new List<Tensor>();
         var motions = new List<Tensor>();
-        var guidedSamples = Enumerable.Range(0, batch.Count).Where(i => batch[i].ReferentPatches is not null).Select(i => (i, batch[i])).ToList();
+        // Count answers are guided only beside the answer probe, which came with them: a run without it stays the run it was.
+        bool guidesCounts = headAnswer is not null && headAnswerWeight > 0;
+        var guidedSamples = Enumerable.Range(0, batch.Count)
+            .Where(i => batch[i].ReferentPatches is not null && (guidesCounts || batch[i].Sample.Kind != TaskKind.Count)).Select(i => (i, batch[i])).ToList();
         var answeredSamples = Enumerable.Range(0, batch.Count).Where(i => batch[i].AnswerClass >= 0).Select(i => (i, batch[i])).ToList();
         int firstGuided = model.Config.LlmConfig.NumHiddenLayers - AttentionGuide.GuidedLayers;
         bool probesHeads = headBox is not null && headBoxWeight > 0;

@@ -36,7 +36,8 @@ public static class Trainer
           --referent-weight X                weight of the training-only probe that names the [SEG] referent (0: off)
           --locator-weight X                 the same on the [LOC] hidden state, which also names the box centre's cell (0: off)
           --attention-guide X                training-only: the last layers' head 0 at the [LOC]-predicting position looks at the referent's patches,
-                                             at an attribute or count answer's first position at the object(s) asked about (0: off)
+                                             at an attribute answer's first position at the object asked about, and with
+                                             --head-answer-weight at a count answer's at every object of the asked shape (0: off)
           --head-box-weight X                training-only: what that head reads at [LOC] must give the referent's box to a linear probe (0: off)
           --head-answer-weight X             training-only: what it reads at an attribute or count answer must give the answer to a linear probe (0: off)
           --motion-weight X                  training-only: at a video answer heads 0 and 1 of those layers look at the first and the last frame
