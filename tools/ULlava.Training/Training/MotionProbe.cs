@@ -11,14 +11,15 @@ namespace ULlava.Training.Training;
 /// <see cref="AttentionGuide.GuidedLayers"/> layers, at the position predicting the answer's first token, head 0 is taught
 /// to look at the first frame's token and head 1 at the last one's (cross-entropy of each head's causal attention on that
 /// token), and a linear classifier on the difference of the two heads' outputs (before o_proj) must name the direction;
-/// thrown away with the run. Why: u-LLaVA's video tokens start with one token per frame, the mean of its patch features, and the
-/// direction is in the difference of the first and the last (a ridge classifier on the shipped model's last − first frame
-/// tokens of 400 validation clips: 0.78–0.80 on 200 held-out ones, chance 0.2) — a difference 1 % the size of the tokens
-/// themselves, and no run's LLM learned to take it (video exact match 0.18–0.20, image reliance ×1.0). Two heads reading
-/// one frame each are the difference one linear map away. The classifier reads that difference scaled to unit RMS, plus
-/// the log of its RMS ("still" is a small difference): with the raw outputs of both heads, a run's heads looked at the
-/// right frames (0.99 of their attention) and the classifier stayed at chance for 1500 steps — at 1 % of the outputs'
-/// size, the difference needs weights a thousand times the initial ones, far more steps than AdamW's fixed step size allows.
+/// thrown away with the run. Why: u-LLaVA's video tokens start with one token per frame, the mean of its patch features,
+/// and the direction is in the difference of the first and the last (a ridge classifier on the 2026-11-26 bundled model's
+/// last − first frame tokens of 400 validation clips: 0.78–0.80 on 200 held-out ones, chance 0.2) — a difference 1 % the
+/// size of the tokens themselves, and no run's LLM learned to take it (video exact match 0.18–0.20, image reliance ×1.0).
+/// Two heads reading one frame each are the difference one linear map away. The classifier reads that difference scaled
+/// to unit RMS, plus the log of its RMS ("still" is a small difference): with the raw outputs of both heads, a run's
+/// heads looked at the right frames (0.99 of their attention) and the classifier stayed at chance for 1500 steps — at
+/// 1 % of the outputs' size, the difference needs weights a thousand times the initial ones, far more steps than AdamW's
+/// fixed step size allows.
 /// </summary>
 public sealed class MotionProbe : nn.Module
 {

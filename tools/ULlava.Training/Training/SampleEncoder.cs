@@ -69,7 +69,7 @@ public sealed class SampleEncoder
         int placeholder = sample.IsVideo ? config.LlmConfig.MmTokenIds.VideoPatch : config.LlmConfig.MmTokenIds.ImagePatch;
         var (colour, shape) = sample.HasTargets ? ReferentHead.Targets(sample.Phrase) : (-1, -1);
         // The attention guidance: a mask sample's [LOC]-predicting position looks at its referent, an attribute or count
-        // answer's first position at the object(s) asked about.
+        // answer's first position at the object(s) asked about (a count only beside the answer probe: BatchLoss).
         var focus = sample.IsVideo ? null : sample.HasTargets ? sample.Mask : sample.Focus;
         var patches = focus is null ? null : AttentionGuide.PatchShares(focus, sample.Width, sample.Height, PatchGrid);
         int answerClass = HeadAnswerProbe.ClassOf(sample);
