@@ -78,12 +78,10 @@ public sealed class HeadAnswerProbe : nn.Module
         using var scope = NewDisposeScope();
         var answered = samples.Where(x => x.Sample.AnswerClass >= 0).ToList();
         if (answered.Count == 0) return zeros(Array.Empty<long>(), device: q.device).MoveToOuterDisposeScope();
-        double scale = 1 / Math.Sqrt(q.shape[^1]);
         var looks = answered.Select(x =>
         {
             var (row, s) = x;
-            int at = s.GuidePosition;
-            var logp = (k[row, 0, ..(at + 1)].matmul(q[row, 0, at]) * scale).log_softmax(0, ScalarType.Float32);
+            var logp = HeadBoxProbe.CausalLogWeights(q, k, row, head: 0, s.GuidePosition);
             long[] target = s.ReferentPatches is { } patches
                 ? s.PlaceholderPositions().Where((_, i) => patches[i] > 0).ToArray()
                 : new long[] { 0 };

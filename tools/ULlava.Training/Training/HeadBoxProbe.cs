@@ -51,16 +51,25 @@ public sealed class HeadBoxProbe : nn.Module
     public static Tensor HeadOutputs(Tensor q, Tensor k, Tensor v, IReadOnlyList<(int Row, int Position)> at, int head = 0)
     {
         using var scope = NewDisposeScope();
-        double scale = 1 / Math.Sqrt(q.shape[^1]);
         var outputs = at.Select(x =>
         {
             var (row, position) = x;
-            // Causal: the position reads itself and what came before it.
-            var weights = (k[row, head, ..(position + 1)].matmul(q[row, head, position]) * scale).softmax(0, ScalarType.Float32).to_type(v.dtype);
-            return weights.matmul(v[row, head, ..(position + 1)]);
+            return CausalScores(q, k, row, head, position).softmax(0, ScalarType.Float32).to_type(v.dtype).matmul(v[row, head, ..(position + 1)]);
         }).ToArray();
         return stack(outputs).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Head <paramref name="head"/>'s scaled attention scores [position + 1] at one position of batch row
+    /// <paramref name="row"/> (before the softmax), from a layer's rotated queries and keys [B, heads, T, D].
+    /// </summary>
+    public static Tensor CausalScores(Tensor q, Tensor k, int row, int head, int position) =>
+        // Causal: the position reads itself and what came before it.
+        k[row, head, ..(position + 1)].matmul(q[row, head, position]) * (1 / Math.Sqrt(q.shape[^1]));
+
+    /// <summary>The log of those scores' softmax (float32): where the head looks.</summary>
+    public static Tensor CausalLogWeights(Tensor q, Tensor k, int row, int head, int position) =>
+        CausalScores(q, k, row, head, position).log_softmax(0, ScalarType.Float32);
 
     public void Save(string dir) => ModuleWeights.Save(this, Path.Combine(dir, FileName));
 

@@ -56,18 +56,13 @@ public sealed class MotionProbe : nn.Module
         using var scope = NewDisposeScope();
         var videos = samples.Where(x => x.Sample.MotionClass >= 0).ToList();
         if (videos.Count == 0) return zeros(Array.Empty<long>(), device: q.device).MoveToOuterDisposeScope();
-        double scale = 1 / Math.Sqrt(q.shape[^1]);
         var looks = new List<Tensor>();
         foreach (var (row, s) in videos)
         {
             int answerAt = s.PromptLength - 1;
             var frameTokens = s.PlaceholderPositions();
             foreach (var (head, frameToken) in new[] { (0, frameTokens[0]), (1, frameTokens[s.Sample.Frames.Count - 1]) })
-            {
-                // Causal: the position reads itself and what came before it.
-                var logp = (k[row, head, ..(answerAt + 1)].matmul(q[row, head, answerAt]) * scale).log_softmax(0, ScalarType.Float32);
-                looks.Add(-logp[frameToken]);
-            }
+                looks.Add(-HeadBoxProbe.CausalLogWeights(q, k, row, head, answerAt)[frameToken]);
         }
         var answers = videos.Select(x => (x.Row, x.Sample.PromptLength - 1)).ToList();
         var difference = HeadBoxProbe.HeadOutputs(q, k, v, answers, head: 1) - HeadBoxProbe.HeadOutputs(q, k, v, answers, head: 0);
