@@ -26,23 +26,44 @@ public sealed class LlamaRmsNorm : nn.Module<Tensor, Tensor>
     public Parameter Weight => weight;
 
     /// <summary>
-    /// Computes the norm through layer_norm's single fused kernel instead of the eight elementwise kernels of Hugging
-    /// Face's formula (false, the default: the formula, which the fused form is tested against). The engine turns it on
-    /// for CUDA, where each kernel launch counts (decode ×0.5 on an H100); on the CPU layer_norm over the doubled width
-    /// is slower for prompts (BENCHMARKS.md).
+    /// Computes the norm and its scale through layer_norm's single fused kernel instead of the eight elementwise kernels
+    /// of Hugging Face's formula (false, the default: the formula, which the fused form is tested against). The engine
+    /// turns it on for CUDA, where each kernel launch counts (decode ×0.5 on an H100); on the CPU layer_norm over the
+    /// doubled width is slower for prompts (BENCHMARKS.md). Set it once the weight is final: the fused form keeps its own
+    /// copy of the weight.
     /// </summary>
-    public bool Fused { get; set; }
+    public bool Fused
+    {
+        get => _fused;
+        set
+        {
+            _fused = value;
+            _fusedScale?.Dispose();
+            _fusedScale = null;
+        }
+    }
+
+    private bool _fused;
+
+    // [weight, 0]: layer_norm's own scale over the doubled width, so the weight costs no kernel of its own.
+    private Tensor? _fusedScale;
 
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        if (Fused)
+        if (_fused)
         {
-            // [x, -x] has mean 0 and variance mean(x²), so layer_norm over it gives x·rsqrt(mean(x²) + eps) in its first
-            // half, computed in float32 and rounded once to the input dtype, as HF does before scaling by the weight.
+            // [x, -x] has mean 0 and variance mean(x²), so layer_norm over it gives x·rsqrt(mean(x²) + eps)·weight in its
+            // first half, computed in float32 and rounded once to the input dtype (HF rounds before the weight and after:
+            // the two differ by at most one unit in the last place).
             long d = input.shape[^1];
-            var normed = nn.functional.layer_norm(cat(new[] { input, input.neg() }, -1), new[] { 2 * d }, null, null, _eps);
-            return (weight * normed.narrow(-1, 0, d)).MoveToOuterDisposeScope();
+            if (_fusedScale is null)
+            {
+                using var noGrad = no_grad();
+                _fusedScale = cat(new[] { weight.detach(), zeros_like(weight) }).DetachFromDisposeScope();
+            }
+            var normed = nn.functional.layer_norm(cat(new[] { input, input.neg() }, -1), new[] { 2 * d }, _fusedScale.to_type(input.dtype), null, _eps);
+            return normed.narrow(-1, 0, d).MoveToOuterDisposeScope();
         }
         var inputDtype = input.dtype;
         var x = input.to_type(ScalarType.Float32);
@@ -54,7 +75,11 @@ public sealed class LlamaRmsNorm : nn.Module<Tensor, Tensor>
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) weight.Dispose();
+        if (disposing)
+        {
+            weight.Dispose();
+            _fusedScale?.Dispose();
+        }
         base.Dispose(disposing);
     }
 }
