@@ -55,7 +55,8 @@ public sealed class LlamaAttention : nn.Module
     /// <summary>
     /// hidden [B,T,H] → [B,T,H]. cos and signedSin [B,T,D] are the rotary tables (<see cref="LlamaRotaryEmbedding.SignedSin"/>).
     /// <paramref name="allowed"/> is the causal mask [T, past+T] (true = may attend), null for a single decode token;
-    /// <paramref name="cache"/> receives this layer's keys/values after its valid positions.
+    /// <paramref name="cache"/> receives this layer's keys/values after its valid positions. With <paramref name="addTo"/>
+    /// (inference only) the output projection is added into that tensor in place and it is returned.
     /// </summary>
     /// <summary>
     /// Training only: called with this layer's index and its rotated queries, keys and values [B, heads, T, D] (KV heads
@@ -64,7 +65,7 @@ public sealed class LlamaAttention : nn.Module
     /// </summary>
     public Action<int, Tensor, Tensor, Tensor>? AttentionInputsObserver { get; set; }
 
-    public Tensor forward(Tensor hidden, Tensor cos, Tensor signedSin, Tensor? allowed, KvCache? cache, AttentionKernel kernel)
+    public Tensor forward(Tensor hidden, Tensor cos, Tensor signedSin, Tensor? allowed, KvCache? cache, AttentionKernel kernel, Tensor? addTo = null)
     {
         using var scope = NewDisposeScope();
         long b = hidden.shape[0], t = hidden.shape[1];
@@ -107,6 +108,7 @@ public sealed class LlamaAttention : nn.Module
             attn = matmul(weights.softmax(-1, ScalarType.Float32).to_type(q.dtype), v);
         }
         attn = attn.transpose(1, 2).reshape(b, t, _heads * _headDim);
+        if (addTo is not null) return ResidualGemm.AddInto(addTo, attn, o_proj);
         return o_proj.forward(attn).MoveToOuterDisposeScope();
     }
 

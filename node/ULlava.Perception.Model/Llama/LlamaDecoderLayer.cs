@@ -30,9 +30,25 @@ public sealed class LlamaDecoderLayer : nn.Module
         mlp.FuseProjections();
     }
 
-    public Tensor forward(Tensor hidden, Tensor cos, Tensor signedSin, Tensor? allowed, KvCache? cache, AttentionKernel kernel)
+    /// <summary>
+    /// Adds both blocks' outputs to the residual stream. With <paramref name="residualsInGemms"/> (inference only: autograd
+    /// refuses in-place updates of what it saved) each add happens inside its projection's GEMM (addmm_ with beta 1, one
+    /// kernel instead of two), into <paramref name="hidden"/> itself when <paramref name="overwriteHidden"/> (the caller
+    /// owns it and needs it no more; it is then returned), else into a copy.
+    /// </summary>
+    public Tensor forward(Tensor hidden, Tensor cos, Tensor signedSin, Tensor? allowed, KvCache? cache, AttentionKernel kernel,
+        bool residualsInGemms = false, bool overwriteHidden = false)
     {
         using var scope = NewDisposeScope();
+        if (residualsInGemms)
+        {
+            if (is_grad_enabled()) throw new InvalidOperationException("residuals are added in place only without autograd (no_grad)");
+            bool inPlace = overwriteHidden && hidden.is_contiguous();
+            var residual = inPlace ? hidden : hidden.clone().contiguous();
+            self_attn.forward(input_layernorm.forward(residual), cos, signedSin, allowed, cache, kernel, addTo: residual);
+            mlp.Forward(post_attention_layernorm.forward(residual), addTo: residual);
+            return inPlace ? residual : residual.MoveToOuterDisposeScope();
+        }
         var h = hidden.Plus(self_attn.forward(input_layernorm.forward(hidden), cos, signedSin, allowed, cache, kernel));
         h = h.Plus(mlp.forward(post_attention_layernorm.forward(h)));
         return h.MoveToOuterDisposeScope();

@@ -25,7 +25,10 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor input)
+    public override Tensor forward(Tensor input) => Forward(input, addTo: null);
+
+    /// <summary>As <see cref="forward"/>; with <paramref name="addTo"/> (inference only) the down projection is added into that tensor in place and it is returned.</summary>
+    public Tensor Forward(Tensor input, Tensor? addTo)
     {
         using var scope = NewDisposeScope();
         Tensor gated;
@@ -38,6 +41,7 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
         {
             gated = nn.functional.silu(gate_proj.forward(input)) * up_proj.forward(input);
         }
+        if (addTo is not null) return ResidualGemm.AddInto(addTo, gated, down_proj);
         return down_proj.forward(gated).MoveToOuterDisposeScope();
     }
 

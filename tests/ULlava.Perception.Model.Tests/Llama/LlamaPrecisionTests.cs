@@ -74,6 +74,50 @@ public class LlamaPrecisionTests(ITestOutputHelper output)
         Assert.True(agree >= 1, "bf16 did not even pick the first greedy token (margin there is large)");
     }
 
+    [Fact]
+    public void ResidualsAddedInsideTheGemmsMeetTheGoldenAndLeaveTheCallersEmbeddingsAlone()
+    {
+        using var model = TinyLlama.Load();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad(); // the in-place adds run only without autograd
+        var embeds = TinyLlama.ImagePromptEmbeddings(model, "seg_prompt_ids");
+        var before = embeds.clone();
+        Assert.True(model.Model.ResidualsInGemms);
+        using var folded = model.forward(LlamaInput.FromEmbeddings(embeds));
+        Assert.True(embeds.eq(before).all().item<bool>(), "the first layer wrote into the caller's embeddings");
+        model.Model.ResidualsInGemms = false;
+        using var apart = model.forward(LlamaInput.FromEmbeddings(embeds));
+        TensorAssert.Close(Golden.Get("seg_prompt_last_hidden"), folded.LastHiddenState, TensorAssert.Features, "hidden, residuals in GEMMs");
+        TensorAssert.Close(Golden.Get("seg_prompt_logits"), folded.Logits!, TensorAssert.Logits, "logits, residuals in GEMMs");
+        TensorAssert.Close(apart.LastHiddenState, folded.LastHiddenState, 1e-5, "hidden, in GEMMs against apart");
+    }
+
+    [Fact]
+    public void ALayerAddsIntoItsInputOnlyWhenAllowedAndNeverUnderAutograd()
+    {
+        using var scope = NewDisposeScope();
+        var config = TinyLlama.Config.LlmConfig;
+        manual_seed(5);
+        using var layer = new LlamaDecoderLayer(config, 0);
+        var hidden = randn(1, 6, config.HiddenSize);
+        var (cos, sin) = new LlamaRotaryEmbedding(config).Forward(arange(6L).unsqueeze(0), 6, ScalarType.Float32);
+        var signedSin = LlamaRotaryEmbedding.SignedSin(sin);
+        var allowed = arange(6L).unsqueeze(0) <= arange(6L).unsqueeze(1);
+        Tensor Run(Tensor x, bool inGemms, bool overwrite) =>
+            layer.forward(x, cos, signedSin, allowed, null, AttentionKernel.ScaledDotProduct, inGemms, overwrite);
+
+        var expected = Run(hidden, inGemms: false, overwrite: false);
+        Assert.Throws<InvalidOperationException>(() => Run(hidden.clone(), inGemms: true, overwrite: true));
+        using var noGrad = no_grad();
+        var copy = hidden.clone();
+        var intoCopy = Run(copy, inGemms: true, overwrite: false);
+        Assert.True(copy.eq(hidden).all().item<bool>(), "overwriteHidden false must leave the input alone");
+        TensorAssert.Close(expected, intoCopy, 1e-6);
+        var overwritten = Run(copy, inGemms: true, overwrite: true);
+        Assert.Same(copy, overwritten); // written in place: no new tensor, no add kernel
+        TensorAssert.Close(expected, copy, 1e-6);
+    }
+
     private static double Margin(Tensor logits)
     {
         var (top, _) = logits.topk(2);
