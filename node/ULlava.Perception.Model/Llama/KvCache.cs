@@ -10,6 +10,10 @@ namespace ULlava.Perception.Model.Llama;
 /// </summary>
 public sealed class KvCache : IDisposable
 {
+    // Every layer's keys and values in one tensor [layers, 2, batch, kv_heads, max_length, head_dim]: copying a prefix is
+    // one kernel instead of two a layer (on a GPU each launch counts), and the buffers are left unfilled, since positions
+    // past Length are never read.
+    private readonly Tensor _storage;
     private readonly Tensor[] _keys;
     private readonly Tensor[] _values;
     private bool _disposed;
@@ -26,13 +30,14 @@ public sealed class KvCache : IDisposable
         MaxLength = maxLength;
         DType = dtype;
         Device = device ?? CPU;
+        // Detached: the cache outlives whatever dispose scope the caller happens to be in.
+        _storage = empty(new[] { layers, 2, batchSize, kvHeads, maxLength, headDim }, dtype, Device).DetachFromDisposeScope();
         _keys = new Tensor[layers];
         _values = new Tensor[layers];
         for (int i = 0; i < layers; i++)
         {
-            // Detached: the cache outlives whatever dispose scope the caller happens to be in.
-            _keys[i] = zeros(new[] { batchSize, kvHeads, maxLength, headDim }, dtype, Device).DetachFromDisposeScope();
-            _values[i] = zeros(new[] { batchSize, kvHeads, maxLength, headDim }, dtype, Device).DetachFromDisposeScope();
+            _keys[i] = _storage[i, 0].DetachFromDisposeScope();
+            _values[i] = _storage[i, 1].DetachFromDisposeScope();
         }
     }
 
@@ -86,11 +91,8 @@ public sealed class KvCache : IDisposable
         using (NewDisposeScope())
         using (no_grad())
         {
-            for (int i = 0; i < Layers; i++)
-            {
-                _keys[i].narrow(2, 0, length).copy_(source._keys[i].narrow(2, 0, length).to(DType, Device));
-                _values[i].narrow(2, 0, length).copy_(source._values[i].narrow(2, 0, length).to(DType, Device));
-            }
+            // One strided copy for every layer; a batch-1 source broadcasts over the batch rows.
+            _storage.narrow(4, 0, length).copy_(source._storage.narrow(4, 0, length).to(DType, Device));
         }
         Length = length;
     }
@@ -130,5 +132,6 @@ public sealed class KvCache : IDisposable
         _disposed = true;
         foreach (var t in _keys) t.Dispose();
         foreach (var t in _values) t.Dispose();
+        _storage.Dispose();
     }
 }
