@@ -36,8 +36,9 @@ reference() {
   kill "$p"; echo "$name: peak GPU memory $(sort -n "$WORK/mem-$name.txt" | tail -1) MiB"
 }
 # WHAT: the runs to make (default: the four below); e.g. WHAT="ours ours-no-system-cache" times one change against its
-# baseline; ours-eager-norms, ours-unfused and ours-no-system-cache each undo one optimisation, ours-baseline all of
-# them; ours-eager-sam and ours-augmented-sam force SAM's attention kernel either way. A run named twice is numbered.
+# baseline; ours-eager-norms, ours-unfused, ours-separate-residuals, ours-two-pass-prefill and ours-no-system-cache each
+# undo one optimisation, ours-baseline all of them; ours-eager-sam and ours-augmented-sam force SAM's attention kernel
+# either way. A run named twice is numbered.
 for run in ${WHAT:-ours ours-unfused reference reference-sdpa}; do
   case "$run" in
     ours) ours ours ;;
@@ -46,7 +47,9 @@ for run in ${WHAT:-ours ours-unfused reference reference-sdpa}; do
     ours-eager-sam) ours ours-eager-sam --sam-attention eager ;;
     ours-augmented-sam) ours ours-augmented-sam --sam-attention augmented ;;
     ours-eager-norms) ours ours-eager-norms --eager-norms ;;
-    ours-baseline) ours ours-baseline --unfused --eager-norms --sam-attention eager --no-system-cache ;;
+    ours-separate-residuals) ours ours-separate-residuals --separate-residuals ;;
+    ours-two-pass-prefill) ours ours-two-pass-prefill --two-pass-prefill ;;
+    ours-baseline) ours ours-baseline --unfused --eager-norms --separate-residuals --sam-attention eager --no-system-cache --two-pass-prefill ;;
     reference) reference reference eager ;;
     reference-sdpa) reference reference-sdpa sdpa ;;
     *) echo "unknown run $run" >&2; status=1 ;;

@@ -44,6 +44,7 @@ public sealed class ULlavaEngine : IInferenceEngine
         Model = model;
         model.Sam.ImageEncoder.SetAttentionKernel(options.SamAttention);
         model.Llm.Model.FusedNorms = options.FuseNorms && model.Device.type == DeviceType.CUDA;
+        model.Llm.Model.ResidualsInGemms = options.ResidualsInGemms;
         Tokenizer = tokenizer;
         Processor = processor;
         Template = ConversationTemplate.Sep2;
@@ -158,7 +159,7 @@ public sealed class ULlavaEngine : IInferenceEngine
     /// <summary>
     /// As <see cref="Encode(Frame)"/>; with <paramref name="withMasks"/> (an instruction on this frame will make a mask) on
     /// the CPU, SAM's image encoder starts at once on a worker thread beside CLIP and the prompt, which share no tensor with
-    /// it, and the first mask waits for it (<see cref="ULlavaEngineOptions.OverlapSam"/>).
+    /// it, and the first mask waits for it (<see cref="OverlapsSam"/>).
     /// </summary>
     public IEncodedFrame Encode(Frame frame, bool withMasks)
     {
@@ -187,7 +188,8 @@ public sealed class ULlavaEngine : IInferenceEngine
     /// <summary>
     /// Whether <see cref="Encode(Frame, bool)"/> starts SAM on a second thread: on the CPU, when asked to, and only while the two
     /// threads' libtorch pools fit the cores (on 2 cores, bench's bare model: 9.9 fps with 2 intra-op threads each against
-    /// 15.6–16.4 with one each, BENCHMARKS.md).
+    /// 15.6–16.4 with one each, BENCHMARKS.md). Not on a GPU: both threads' kernels share its one stream, and launching
+    /// them from two threads did not speed a frame up (7B shapes on an H200, five runs each: 10.0 against 9.8 fps).
     /// </summary>
     public bool OverlapsSam => options.OverlapSam && Model.Device.type == DeviceType.CPU && 2 * get_num_threads() <= Environment.ProcessorCount;
 
@@ -243,9 +245,17 @@ public sealed class ULlavaEngine : IInferenceEngine
 
         var timings = new InferenceTimings { EncodeMs = encoded.EncodeMs, VisualCacheHit = encoded.PrefixCache is not null };
         var started = Stopwatch.GetTimestamp();
-        int prefixLength = EnsurePrefix(encoded, ids);
-        using var cache = encoded.PrefixCache!.Clone(Math.Min(options.MaxSequenceLength, ids.Length + request.MaxNewTokens + 1));
-        var suffix = tensor(ids[prefixLength..].Select(i => (long)i).ToArray(), new long[] { 1, ids.Length - prefixLength }, ScalarType.Int64).to(Model.Device);
+        int capacity = Math.Min(options.MaxSequenceLength, ids.Length + request.MaxNewTokens + 1);
+        int prefixLength = PrefixLength(ids);
+        // A frame's first instruction runs its image and its own text in one pass and keeps the prefix's KV for the frame's
+        // next instructions; those prefill only their text after a copy of it.
+        bool onePass = encoded.PrefixCache is null && options.OnePassFirstInstruction;
+        if (!onePass) EnsurePrefix(encoded, ids);
+        using var cache = onePass ? Model.Llm.CreateCache(capacity) : encoded.PrefixCache!.Clone(capacity);
+        int start = onePass ? StartAfterSystemPrefix(cache, ids) : prefixLength;
+        var prompt = onePass
+            ? SpliceInFlight(ids[start..], encoded.ImageFeatures, imagePatchId)
+            : tensor(ids[start..].Select(i => (long)i).ToArray(), new long[] { 1, ids.Length - start }, ScalarType.Int64).to(Model.Device);
 
         string answerText;
         var segHidden = new List<Tensor>();
@@ -255,16 +265,25 @@ public sealed class ULlavaEngine : IInferenceEngine
         int generated = 0;
         if (template)
         {
-            using var output = Model.Llm.forward(LlamaInput.FromIds(suffix, cache, LogitsPositions.None));
+            var input = onePass ? LlamaInput.FromEmbeddings(prompt, cache, LogitsPositions.None) : LlamaInput.FromIds(prompt, cache, LogitsPositions.None);
+            using var output = Model.Llm.forward(input);
             prefillMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             int seg = Array.IndexOf(ids, segId);
-            segHidden.Add(output.LastHiddenState[0, seg - 1 - prefixLength].unsqueeze(0));
-            locHidden.Add(output.LastHiddenState[0, ids.Length - 1 - prefixLength].unsqueeze(0));
+            segHidden.Add(output.LastHiddenState[0, seg - 1 - start].unsqueeze(0));
+            locHidden.Add(output.LastHiddenState[0, ids.Length - 1 - start].unsqueeze(0));
             answerText = templateText;
         }
         else
         {
-            (answerText, prefillMs, decodeMs, generated) = Generate(suffix, cache, request, onTextPiece, segHidden, locHidden, phrases);
+            (answerText, prefillMs, decodeMs, generated) = Generate(prompt, cache, request, onTextPiece, segHidden, locHidden, phrases, isEmbeddings: onePass);
+        }
+        if (onePass)
+        {
+            // Positions before the instruction's text are the frame's: what this answer appended after them is not copied.
+            var prefix = Model.Llm.CreateCache(prefixLength);
+            prefix.CopyPrefixFrom(cache, prefixLength);
+            encoded.PrefixCache = prefix;
+            encoded.PrefixIds = ids[..prefixLength];
         }
 
         var maskStarted = Stopwatch.GetTimestamp();
@@ -309,29 +328,44 @@ public sealed class ULlavaEngine : IInferenceEngine
 
     private int ImagePatches => Model.Config.LlmConfig.VisionConfig.NumPatches;
 
-    /// <summary>Prefills the shared prefix (through the image end token) once per frame; returns its length.</summary>
-    private int EnsurePrefix(EncodedFrame frame, int[] ids)
+    /// <summary>The length of the prompt's prefix shared by every instruction on a frame (through the image end token).</summary>
+    private int PrefixLength(int[] ids)
     {
         int end = Array.IndexOf(ids, imageEndId);
         if (end < 0) throw new InvalidOperationException("the prompt has no image end token");
-        int length = end + 1;
+        int imageStart = Array.IndexOf(ids, imagePatchId);
+        if (imageStart < 0 || imageStart > end) throw new InvalidOperationException("the prompt has no image tokens before its image end token");
+        return end + 1;
+    }
+
+    /// <summary>
+    /// Fills an empty <paramref name="cache"/> with the KV of the prompt's text before the image when that is cached
+    /// (<see cref="ULlavaEngineOptions.CacheSystemPrompt"/>); returns the position the frame's own prefill starts at.
+    /// </summary>
+    private int StartAfterSystemPrefix(KvCache cache, int[] ids)
+    {
+        int from = options.CacheSystemPrompt ? Array.IndexOf(ids, imagePatchId) : 0;
+        if (from > 0) cache.CopyPrefixFrom(SystemPrefix(ids[..from]), from);
+        return from;
+    }
+
+    /// <summary>Prefills the shared prefix (through the image end token) once per frame unless already cached.</summary>
+    private void EnsurePrefix(EncodedFrame frame, int[] ids)
+    {
+        int length = PrefixLength(ids);
         if (frame.PrefixIds is { } cached)
         {
             if (cached.Length != length || !cached.AsSpan().SequenceEqual(ids.AsSpan(0, length)))
                 throw new InvalidOperationException("the prompt prefix differs from the frame's cached prefix");
-            return length;
+            return;
         }
         using var scope = NewDisposeScope();
-        int imageStart = Array.IndexOf(ids, imagePatchId);
-        if (imageStart < 0 || imageStart > end) throw new InvalidOperationException("the prompt has no image tokens before its image end token");
         var cache = Model.Llm.CreateCache(length);
-        int from = options.CacheSystemPrompt ? imageStart : 0;
-        if (from > 0) cache.CopyPrefixFrom(SystemPrefix(ids[..from]), from);
+        int from = StartAfterSystemPrefix(cache, ids);
         var embeds = SpliceInFlight(ids[from..length], frame.ImageFeatures, imagePatchId);
         using (Model.Llm.forward(LlamaInput.FromEmbeddings(embeds, cache, LogitsPositions.None))) { }
         frame.PrefixCache = cache;
         frame.PrefixIds = ids[..length];
-        return length;
     }
 
     /// <summary>Token embeddings of <paramref name="ids"/> with the rows of <paramref name="features"/> at the placeholder positions.</summary>

@@ -34,6 +34,12 @@ public sealed record ULlavaEngineOptions
     public bool FuseNorms { get; init; } = true;
 
     /// <summary>
+    /// Without autograd, LLaMA adds each block's output to the residual stream inside the block's last GEMM (addmm_ in
+    /// place: two kernels fewer a layer); off to time the difference.
+    /// </summary>
+    public bool ResidualsInGemms { get; init; } = true;
+
+    /// <summary>
     /// SAM's image-encoder attention: the augmented SDPA kernel by default, faster on both devices (BENCHMARKS.md: SAM-H
     /// on an H100 33.6/40.2 ms against 44.4–44.9 eager in one sitting; on the 2-core CPU the default model's blocks
     /// 8.1 → 6.2 ms windowed and 14.7 → 6.9 ms global); <see cref="Sam.SamAttentionKernel.Eager"/> to time the difference.
@@ -44,9 +50,15 @@ public sealed record ULlavaEngineOptions
     /// On the CPU, when a frame will need a mask (<see cref="ULlavaEngine.Encode(Core.Frames.Frame, bool)"/>), run SAM's image encoder
     /// on a second thread while CLIP and the prompt run on the caller's, when the two threads' libtorch pools fit the cores
     /// (<see cref="ULlavaEngine.OverlapsSam"/>; on 2 cores: <see cref="Threads"/> 1); off to time the difference. A GPU runs
-    /// the two in turn (one stream).
+    /// the two in turn (one stream; two launching threads measured no faster).
     /// </summary>
     public bool OverlapSam { get; init; } = true;
+
+    /// <summary>
+    /// A frame's first instruction prefills the image and its own text in one pass (keeping the image's KV for the
+    /// frame's next instructions) instead of the image first and then the text; off to time the difference.
+    /// </summary>
+    public bool OnePassFirstInstruction { get; init; } = true;
 
     /// <summary>Prefill the prompt's text before the image once per engine and copy its KV into every frame's prefix; off to time the difference.</summary>
     public bool CacheSystemPrompt { get; init; } = true;

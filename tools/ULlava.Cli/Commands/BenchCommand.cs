@@ -29,7 +29,7 @@ namespace ULlava.Cli.Commands;
 /// </summary>
 public static class BenchCommand
 {
-    public const string Usage = "bench [--quick] [--json FILE] [--video FILE | --synthetic] [--frames N] [--model DIR | --random-weights SIZE] [--unfused] [--eager-norms] [--sam-attention eager|augmented] [--no-system-cache] [--serial-sam] [--device D] [--dtype T] [--threads N]";
+    public const string Usage = "bench [--quick] [--json FILE] [--video FILE | --synthetic] [--frames N] [--model DIR | --random-weights SIZE] [--unfused] [--eager-norms] [--separate-residuals] [--sam-attention eager|augmented] [--no-system-cache] [--two-pass-prefill] [--serial-sam] [--device D] [--dtype T] [--threads N]";
 
     private const string Segment = "Please segment and locate the red circle in this image.";
 
@@ -51,6 +51,8 @@ public static class BenchCommand
             FuseProjections = !args.Has("--unfused"),
             // LLaMA's RMSNorm as Hugging Face's eight elementwise kernels (on CUDA; the CPU always uses them).
             FuseNorms = !args.Has("--eager-norms"),
+            // LLaMA's residual adds as kernels of their own instead of inside the projections' GEMMs.
+            ResidualsInGemms = !args.Has("--separate-residuals"),
             // SAM's image-encoder attention: Meta's matmul + relative bias + softmax + matmul is the baseline.
             SamAttention = args.Optional("--sam-attention") switch
             {
@@ -60,6 +62,8 @@ public static class BenchCommand
             },
             // Every frame prefills its whole prompt.
             CacheSystemPrompt = !args.Has("--no-system-cache"),
+            // A frame's first instruction prefills its image, then its text, in two passes.
+            OnePassFirstInstruction = !args.Has("--two-pass-prefill"),
             OverlapSam = !args.Has("--serial-sam"),
         };
         args.EnsureAllUsed();
@@ -74,8 +78,10 @@ public static class BenchCommand
             ["model"] = engine.Description,
             ["fused_projections"] = options.FuseProjections,
             ["fused_norms"] = options.FuseNorms && engine.Model.Device.type == DeviceType.CUDA,
+            ["residuals_in_gemms"] = options.ResidualsInGemms,
             ["sam_attention"] = options.SamAttention.ToString(),
             ["system_prompt_cached"] = options.CacheSystemPrompt,
+            ["one_pass_first_instruction"] = options.OnePassFirstInstruction,
             ["sam_overlapped"] = engine.OverlapsSam,
             ["video"] = synthetic ? $"synthetic scenes {sample[0].Width}x{sample[0].Height}, {sample.Count} frames" : $"{Path.GetFileName(video)} {sample[0].Width}x{sample[0].Height}, {sample.Count} frames",
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
