@@ -82,15 +82,60 @@ public static class SamTransforms
 
     /// <summary>
     /// Low-resolution mask logits B×M×h×w → B×M×originalH×originalW: upsampled to the input side, cropped to the
-    /// resized image, then resized to the original frame (bilinear, as Meta's postprocess_masks).
+    /// resized image, then resized to the original frame (bilinear, as Meta's postprocess_masks). Those three steps are
+    /// linear and act on rows and columns apart, so they run as two small matrix products with the composed operators
+    /// (<see cref="ResizeOperator"/>): on the 2-core CPU 80×80 → 480×640 took 2.1–3.1 ms through the two full-size
+    /// interpolations, <see cref="PostprocessMasksByInterpolation"/> (kept as the reference this is tested against).
     /// </summary>
     public static Tensor PostprocessMasks(Tensor lowResMasks, int inputH, int inputW, int originalH, int originalW, int imageSize)
+    {
+        using var scope = NewDisposeScope();
+        var low = lowResMasks.to_type(ScalarType.Float32);
+        var rows = ResizeOperator(low.shape[^2], imageSize, inputH, originalH, low.device);
+        var columns = ResizeOperator(low.shape[^1], imageSize, inputW, originalW, low.device);
+        var m = matmul(matmul(rows, low), columns.t());
+        return m.to_type(lowResMasks.dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Meta's postprocess_masks step by step: two bilinear interpolations and a crop.</summary>
+    public static Tensor PostprocessMasksByInterpolation(Tensor lowResMasks, int inputH, int inputW, int originalH, int originalW, int imageSize)
     {
         using var scope = NewDisposeScope();
         var m = nn.functional.interpolate(lowResMasks, size: new long[] { imageSize, imageSize }, mode: InterpolationMode.Bilinear, align_corners: false);
         m = m[.., .., ..inputH, ..inputW];
         m = nn.functional.interpolate(m, size: new long[] { originalH, originalW }, mode: InterpolationMode.Bilinear, align_corners: false);
         return m.MoveToOuterDisposeScope();
+    }
+
+    private static readonly object OperatorsLock = new();
+    private static readonly Dictionary<(long, int, int, int, string), Tensor> Operators = new();
+
+    /// <summary>
+    /// The float32 matrix [outputLength, lowLength] of postprocessing along one axis: bilinear lowLength → imageSize, keep
+    /// the first <paramref name="inputLength"/>, bilinear → <paramref name="outputLength"/>. Built by running libtorch's own
+    /// interpolation on the identity (each basis vector a channel), so its coefficients are exactly libtorch's; kept per
+    /// shape and device (a stream has one frame size).
+    /// </summary>
+    public static Tensor ResizeOperator(long lowLength, int imageSize, int inputLength, int outputLength, Device device)
+    {
+        var key = (lowLength, imageSize, inputLength, outputLength, device.ToString());
+        lock (OperatorsLock)
+        {
+            if (!Operators.TryGetValue(key, out var op)) Operators[key] = op = BuildResizeOperator(lowLength, imageSize, inputLength, outputLength, device);
+            return op.alias(); // the caller's to dispose; the cached tensor stays
+        }
+    }
+
+    private static Tensor BuildResizeOperator(long lowLength, int imageSize, int inputLength, int outputLength, Device device)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        // N=1, C=lowLength basis vectors, H=lowLength, W=1: a bilinear resize of H alone (W 1 → 1 is the identity).
+        var basis = eye(lowLength, dtype: ScalarType.Float32, device: device).view(1, lowLength, lowLength, 1);
+        var up = nn.functional.interpolate(basis, size: new long[] { imageSize, 1 }, mode: InterpolationMode.Bilinear, align_corners: false);
+        up = up[.., .., ..inputLength, ..];
+        var down = nn.functional.interpolate(up, size: new long[] { outputLength, 1 }, mode: InterpolationMode.Bilinear, align_corners: false);
+        return down.view(lowLength, outputLength).t().contiguous().DetachFromDisposeScope();
     }
 
     private static void CheckImage(Tensor rgbU8)
