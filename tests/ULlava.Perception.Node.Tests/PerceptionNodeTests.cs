@@ -190,6 +190,52 @@ public sealed class PerceptionNodeTests : IDisposable
     }
 
     [Fact]
+    public async Task AFramesSegmentationAndGroundingInstructionsRunAsOneBatchWithEachOnesOwnAnswer()
+    {
+        string clip = RenderClip(frames: 3);
+        var seg = new InstructionRequest("Please segment the red circle.", InstructionKind.Segment);
+        var loc = new InstructionRequest("Please locate the red circle in this picture.", InstructionKind.Ground);
+        var ask = new InstructionRequest("What is in the image?", InstructionKind.Ask, MaxNewTokens: 4);
+        var options = new NodeOptions
+        {
+            Sources = new[] { new SourceSpec("cam0", clip) },
+            Instructions = new[] { new StandingInstruction("seg-1", seg), new StandingInstruction("ask-1", ask), new StandingInstruction("loc-1", loc) },
+            PublishEndpoint = "tcp://127.0.0.1:0",
+            CommandEndpoint = null,
+        };
+        var node = new PerceptionNode(options, Engine.Value, spec => new VideoCaptureSource(spec.StreamId, spec.Uri), TextWriter.Null);
+        var processed = new List<ProcessedFrame>();
+        node.FrameProcessed += f => { lock (processed) processed.Add(f); };
+        Assert.Equal(0, await node.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(120)));
+
+        Assert.Equal(3, processed.Count);
+        foreach (var frame in processed)
+        {
+            // In the instructions' order, each with the answer it gets alone on that frame.
+            Assert.Equal(new[] { "seg-1", "ask-1", "loc-1" }, frame.Results.Select(r => r.InstructionId));
+            Assert.All(frame.Results, r => Assert.Empty(r.Error));
+            using var encoded = Engine.Value.Encode(frame.Frame);
+            var alone = Engine.Value.Run(encoded, seg);
+            var segResult = frame.Results[0];
+            // The batch's rows are GEMM rows of another height: equal up to rounding, which may flip a boundary pixel.
+            double area = alone.Masks[0].Pixels.Count(p => p != 0);
+            Assert.InRange(Assert.Single(segResult.Masks).Area, area * 0.995 - 1, area * 1.005 + 1);
+            AssertBox(alone.Boxes[0], segResult.Boxes.Single());
+            Assert.Equal(Engine.Value.Run(encoded, ask).Text, frame.Results[1].Text);
+            var locResult = frame.Results[2];
+            Assert.Empty(locResult.Masks);
+            // One batch: both carry its one prefill time (the question between them ran alone).
+            Assert.Equal(segResult.Timings.PrefillMs, locResult.Timings.PrefillMs);
+            Assert.NotEqual(segResult.Timings.PrefillMs, frame.Results[1].Timings.PrefillMs);
+            AssertBox(Engine.Value.Run(encoded, loc).Boxes[0], locResult.Boxes.Single());
+        }
+
+        static void AssertBox(DetectedBox expected, Box actual) =>
+            Assert.Equal(new[] { expected.XMin, expected.YMin, expected.XMax, expected.YMax },
+                         new[] { actual.Pixels.XMin, actual.Pixels.YMin, actual.Pixels.XMax, actual.Pixels.YMax }, (p, q) => Math.Abs(p - q) <= 1e-2f);
+    }
+
+    [Fact]
     public async Task ACalibratedStreamGivesRaysAndGroundPointsAndPublishesItsCalibration()
     {
         string clip = RenderClip(frames: 2);

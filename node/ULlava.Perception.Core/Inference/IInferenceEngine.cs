@@ -26,6 +26,13 @@ public interface IInferenceEngine : IDisposable
     /// <summary>Runs one instruction on an encoded frame. <paramref name="onTextPiece"/> receives text as it is generated.</summary>
     InstructionAnswer Run(IEncodedFrame frame, InstructionRequest request, Action<string>? onTextPiece = null);
 
+    /// <summary>
+    /// Several segmentation or grounding instructions on one frame as one batch (one pass for all their texts, their
+    /// masks decoded together): the answers of <see cref="Run"/> one by one, in order, up to float rounding. Other kinds
+    /// are refused (<see cref="ArgumentException"/>): run them alone.
+    /// </summary>
+    IReadOnlyList<InstructionAnswer> RunBatch(IEncodedFrame frame, IReadOnlyList<InstructionRequest> requests);
+
     /// <summary>Classic SAM prompting (points, box) on an encoded frame: one mask, or three with multimask.</summary>
     InstructionAnswer Segment(IEncodedFrame frame, SamPrompt prompt);
 

@@ -9,6 +9,12 @@ public sealed record InstructionRequest(
     float TopP = 1f,
     int? Seed = null)
 {
+    /// <summary>
+    /// Whether u-LLaVA's teacher-forced answer template answers it (segmentation, grounding) rather than generation: such
+    /// requests run without decoding and can share a batch (<see cref="IInferenceEngine.RunBatch"/>).
+    /// </summary>
+    public bool AnswersByTemplate() => Kind is InstructionKind.Segment or InstructionKind.Ground;
+
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(Text)) throw new ArgumentException("instruction text is empty", nameof(Text));

@@ -231,17 +231,8 @@ public sealed class ULlavaEngine : IInferenceEngine
         var encoded = frame as EncodedFrame ?? throw new ArgumentException("frame was not encoded by this engine", nameof(frame));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        string question = request.Kind == InstructionKind.Caption && string.IsNullOrWhiteSpace(request.Text) ? DefaultCaptionQuestion : request.Text;
-        bool template = request.Kind is InstructionKind.Segment or InstructionKind.Ground;
-        string text = template
-            ? Template.PromptWithAnswer(ConversationTemplate.ImagePlaceholder(ImagePatches) + "\n" + question, TemplateAnswer)
-            : Template.ImagePrompt(question, ImagePatches);
-        int[] ids = Tokenizer.Encode(text);
-        if (template)
-        {
-            int loc = Array.IndexOf(ids, locId);
-            ids = ids[..loc]; // the hidden state before [LOC] is all the box head needs
-        }
+        bool template = request.AnswersByTemplate();
+        int[] ids = PromptIds(request);
 
         var timings = new InferenceTimings { EncodeMs = encoded.EncodeMs, VisualCacheHit = encoded.PrefixCache is not null };
         var started = Stopwatch.GetTimestamp();
@@ -298,6 +289,82 @@ public sealed class ULlavaEngine : IInferenceEngine
             PromptTokens = ids.Length,
             GeneratedTokens = generated,
         });
+    }
+
+    /// <summary>The prompt's token ids; a templated answer's end just before [LOC] (the hidden state there is all the box head needs).</summary>
+    private int[] PromptIds(InstructionRequest request)
+    {
+        string question = request.Kind == InstructionKind.Caption && string.IsNullOrWhiteSpace(request.Text) ? DefaultCaptionQuestion : request.Text;
+        bool template = request.AnswersByTemplate();
+        string text = template
+            ? Template.PromptWithAnswer(ConversationTemplate.ImagePlaceholder(ImagePatches) + "\n" + question, TemplateAnswer)
+            : Template.ImagePrompt(question, ImagePatches);
+        int[] ids = Tokenizer.Encode(text);
+        return template ? ids[..Array.IndexOf(ids, locId)] : ids;
+    }
+
+    /// <summary>
+    /// Several segmentation or grounding instructions on one frame as one batch: their texts prefill together after the
+    /// frame's cached image (right-padded rows; attention is causal, so padding after a row's text never reaches it), and
+    /// their masks decode together. The answers are <see cref="Run"/>'s one by one, up to float rounding; each carries
+    /// the batch's shared timings. The weights are read once for all rows, so on a small model a second instruction
+    /// costs a fraction of its own pass (BENCHMARKS.md).
+    /// </summary>
+    public IReadOnlyList<InstructionAnswer> RunBatch(IEncodedFrame frame, IReadOnlyList<InstructionRequest> requests)
+    {
+        using var inUse = lifetime.Enter();
+        var encoded = frame as EncodedFrame ?? throw new ArgumentException("frame was not encoded by this engine", nameof(frame));
+        foreach (var request in requests)
+        {
+            request.Validate();
+            if (!request.AnswersByTemplate())
+                throw new ArgumentException($"a batch runs segmentation and grounding instructions only, not {request.Kind}: run it alone", nameof(requests));
+        }
+        if (requests.Count == 0) return Array.Empty<InstructionAnswer>();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var ids = requests.Select(PromptIds).ToArray();
+        var timings = new InferenceTimings { EncodeMs = encoded.EncodeMs, VisualCacheHit = encoded.PrefixCache is not null };
+        var started = Stopwatch.GetTimestamp();
+        foreach (var rowIds in ids) EnsurePrefix(encoded, rowIds); // the first prefills the image, the others check they share it
+        int prefixLength = encoded.PrefixIds!.Length;
+        int rows = ids.Length, width = ids.Max(r => r.Length) - prefixLength;
+        using var cache = Model.Llm.CreateCache(prefixLength + width, rows);
+        cache.CopyPrefixFrom(encoded.PrefixCache!, prefixLength); // batch 1 fills every row
+        var padded = new long[rows * width];
+        for (int r = 0; r < rows; r++)
+            for (int t = 0; t < width; t++)
+                padded[r * width + t] = prefixLength + t < ids[r].Length ? ids[r][prefixLength + t] : Model.Config.LlmConfig.EosTokenId;
+        var suffix = tensor(padded, new long[] { rows, width }, ScalarType.Int64).to(Model.Device);
+        using var output = Model.Llm.forward(LlamaInput.FromIds(suffix, cache, LogitsPositions.None));
+        double prefillMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var hidden = output.LastHiddenState;
+        var segRows = Enumerable.Range(0, rows).Select(r => hidden[r, Array.IndexOf(ids[r], segId) - 1 - prefixLength]).ToArray();
+        var locRows = Enumerable.Range(0, rows).Select(r => hidden[r, ids[r].Length - 1 - prefixLength]).ToArray();
+
+        var maskStarted = Stopwatch.GetTimestamp();
+        var segmenting = Enumerable.Range(0, rows).Where(r => requests[r].Kind == InstructionKind.Segment).ToArray();
+        var masks = new List<SegmentationMask>[rows];
+        for (int r = 0; r < rows; r++) masks[r] = new List<SegmentationMask>();
+        if (segmenting.Length > 0)
+        {
+            EnsureSamEmbedding(encoded);
+            var text = Model.SegProjector.forward(stack(segmenting.Select(r => segRows[r]).ToArray())).unsqueeze(1);
+            var (logits, iou, _) = Model.Sam.Predict(encoded.SamEmbedding!, encoded.SamResizedHeight, encoded.SamResizedWidth, encoded.Height, encoded.Width,
+                                                     multimaskOutput: false, textEmbeds: text);
+            var scores = iou[.., 0].to(ScalarType.Float32).cpu().data<float>().ToArray();
+            var binary = logits[.., 0].gt(ScalarOps.Zero);
+            for (int i = 0; i < segmenting.Length; i++)
+                masks[segmenting[i]].Add(new SegmentationMask(encoded.Width, encoded.Height, MaskBytes(binary[i]), scores[i], null, 0));
+        }
+        var boxes = BoxesOf(encoded, stack(locRows));
+        double maskMs = Stopwatch.GetElapsedTime(maskStarted).TotalMilliseconds;
+        return Enumerable.Range(0, rows).Select(r => new InstructionAnswer(templateText, masks[r], new[] { boxes[r] }, timings with
+        {
+            PrefillMs = prefillMs,
+            MaskMs = maskMs,
+            PromptTokens = ids[r].Length,
+        })).ToList();
     }
 
     public InstructionAnswer RunVideo(IReadOnlyList<IEncodedFrame> window, InstructionRequest request, Action<string>? onTextPiece = null)
@@ -531,15 +598,23 @@ public sealed class ULlavaEngine : IInferenceEngine
 
     private List<DetectedBox> Boxes(EncodedFrame frame, List<Tensor> locHidden, List<string> phrases)
     {
-        var boxes = new List<DetectedBox>();
-        for (int i = 0; i < locHidden.Count; i++)
+        if (locHidden.Count == 0) return new List<DetectedBox>();
+        var boxes = BoxesOf(frame, cat(locHidden.ToArray(), 0));
+        return boxes.Select((b, i) => b with { Phrase = i < phrases.Count ? phrases[i] : null, Index = i }).ToList();
+    }
+
+    /// <summary>The box head on hidden states [N, H]: one box in frame pixels per row (index 0, no phrase).</summary>
+    private DetectedBox[] BoxesOf(EncodedFrame frame, Tensor locHidden)
+    {
+        var raw = Model.DetDecoder.forward(Model.DetProjector.forward(locHidden)).to(ScalarType.Float32).cpu();
+        var px = SquareBoxMapping.ToFramePixels(raw, frame.Height, frame.Width).data<float>().ToArray();
+        var boxes = new DetectedBox[locHidden.shape[0]];
+        for (int i = 0; i < boxes.Length; i++)
         {
-            var raw = Model.DetDecoder.forward(Model.DetProjector.forward(locHidden[i])).to(ScalarType.Float32).cpu();
-            var px = SquareBoxMapping.ToFramePixels(raw, frame.Height, frame.Width).data<float>().ToArray();
             // The head may reach past the padded square's image area; a box is reported inside the frame.
-            float x0 = Math.Clamp(px[0], 0, frame.Width), y0 = Math.Clamp(px[1], 0, frame.Height);
-            float x1 = Math.Clamp(px[2], 0, frame.Width), y1 = Math.Clamp(px[3], 0, frame.Height);
-            boxes.Add(new DetectedBox(Math.Min(x0, x1), Math.Min(y0, y1), Math.Max(x0, x1), Math.Max(y0, y1), i < phrases.Count ? phrases[i] : null, i));
+            float x0 = Math.Clamp(px[4 * i], 0, frame.Width), y0 = Math.Clamp(px[4 * i + 1], 0, frame.Height);
+            float x1 = Math.Clamp(px[4 * i + 2], 0, frame.Width), y1 = Math.Clamp(px[4 * i + 3], 0, frame.Height);
+            boxes[i] = new DetectedBox(Math.Min(x0, x1), Math.Min(y0, y1), Math.Max(x0, x1), Math.Max(y0, y1), null, 0);
         }
         return boxes;
     }

@@ -53,18 +53,18 @@ public sealed class LlamaAttention : nn.Module
         device.type == DeviceType.CUDA || queryLength > 1 ? AttentionKernel.ScaledDotProduct : AttentionKernel.MatmulSoftmax;
 
     /// <summary>
-    /// hidden [B,T,H] → [B,T,H]. cos and signedSin [B,T,D] are the rotary tables (<see cref="LlamaRotaryEmbedding.SignedSin"/>).
-    /// <paramref name="allowed"/> is the causal mask [T, past+T] (true = may attend), null for a single decode token;
-    /// <paramref name="cache"/> receives this layer's keys/values after its valid positions. With <paramref name="addTo"/>
-    /// (inference only) the output projection is added into that tensor in place and it is returned.
-    /// </summary>
-    /// <summary>
     /// Training only: called with this layer's index and its rotated queries, keys and values [B, heads, T, D] (KV heads
     /// repeated) before attention, to supervise where a position looks and what it reads. Tensors it makes are this
     /// forward's: detach what it keeps.
     /// </summary>
     public Action<int, Tensor, Tensor, Tensor>? AttentionInputsObserver { get; set; }
 
+    /// <summary>
+    /// hidden [B,T,H] → [B,T,H]. cos and signedSin [B,T,D] are the rotary tables (<see cref="LlamaRotaryEmbedding.SignedSin"/>).
+    /// <paramref name="allowed"/> is the causal mask [T, past+T] (true = may attend), null for a single decode token;
+    /// <paramref name="cache"/> receives this layer's keys/values after its valid positions. With <paramref name="addTo"/>
+    /// (inference only) the output projection is added into that tensor in place and it is returned.
+    /// </summary>
     public Tensor forward(Tensor hidden, Tensor cos, Tensor signedSin, Tensor? allowed, KvCache? cache, AttentionKernel kernel, Tensor? addTo = null)
     {
         using var scope = NewDisposeScope();

@@ -33,6 +33,7 @@ public sealed class PerceptionNode
     private readonly Func<SourceSpec, IFrameSource> sourceFactory;
     private readonly TextWriter output;
     private readonly ILogger logger;
+    private int batchFailureLogged;
     private readonly List<StreamPipe> pipes = new();
     private readonly Channel<Action> modelWork = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
     private readonly RateMeter outRate = new();
@@ -410,8 +411,12 @@ public sealed class PerceptionNode
             var encoded = engine.Encode(frame, withMasks: due.Any(i => i.Video is null && i.Request.Kind == Core.Inference.InstructionKind.Segment));
             try
             {
+                var batched = RunTemplatedTogether(encoded, due);
                 foreach (var instruction in due)
-                    results.Add(RunInstruction(pipe, frame, encoded, instruction, started));
+                    results.Add(batched.TryGetValue(instruction, out var answer)
+                        ? Answer(frame.Stamp, frame.Width, frame.Height, instruction.Id, instruction.Request, started, _ => answer,
+                                 track: (a, result) => Track(pipe, instruction.Id, a, result))
+                        : RunInstruction(pipe, frame, encoded, instruction, started));
             }
             finally
             {
@@ -428,6 +433,32 @@ public sealed class PerceptionNode
         }
         if (options.PrintFrames) output.WriteLine(FrameReport.Line(ResultBuilder.Header(frame.Stamp), results, frameMs));
         FrameProcessed?.Invoke(new ProcessedFrame(frame, results, frameMs));
+    }
+
+    /// <summary>
+    /// A frame's segmentation and grounding instructions, when there are several, run as one batch (one pass over the
+    /// weights for all; BENCHMARKS.md). If the batch fails, none is answered here and each runs alone, so one bad
+    /// instruction cannot cost the others their answers.
+    /// </summary>
+    private Dictionary<StandingInstruction, InstructionAnswer> RunTemplatedTogether(IEncodedFrame encoded, List<StandingInstruction> due)
+    {
+        var templated = due.Where(i => i.Video is null && i.Request.AnswersByTemplate()).ToList();
+        var answers = new Dictionary<StandingInstruction, InstructionAnswer>(ReferenceEqualityComparer.Instance);
+        if (templated.Count < 2) return answers;
+        IReadOnlyList<InstructionAnswer> batch;
+        try
+        {
+            batch = engine.RunBatch(encoded, templated.Select(i => i.Request).ToList());
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Once: a batch that keeps failing would otherwise log every frame; each instruction's own error reaches its result.
+            if (Interlocked.Exchange(ref batchFailureLogged, 1) == 0)
+                logger.LogWarning("a batch of {Count} instructions failed ({Error}); running them one by one", templated.Count, e.Message);
+            return answers;
+        }
+        for (int i = 0; i < templated.Count; i++) answers[templated[i]] = batch[i];
+        return answers;
     }
 
     private InstructionResult RunInstruction(StreamPipe pipe, Frame frame, IEncodedFrame encoded, StandingInstruction instruction, long started)

@@ -173,6 +173,56 @@ public class ULlavaEngineTests
         }
     }
 
+    [Fact]
+    public void ABatchOfInstructionsAnswersAsEachOneAlone()
+    {
+        var requests = new[]
+        {
+            new InstructionRequest(TinyEngine.SegQuestion, InstructionKind.Segment),
+            new InstructionRequest("Please locate the object in this image.", InstructionKind.Ground),
+            // Longer and shorter texts: the rows are right-padded to the longest.
+            new InstructionRequest("Please segment and locate the small blue square at the top left of this image.", InstructionKind.Segment),
+            new InstructionRequest("Segment it.", InstructionKind.Segment),
+        };
+        // On a fresh frame (the batch prefills the image first) and on one whose image is cached.
+        foreach (bool warm in new[] { false, true })
+        {
+            using var batchFrame = Engine.Encode(TinyEngine.Scene(3));
+            using var aloneFrame = Engine.Encode(TinyEngine.Scene(3));
+            if (warm) Engine.Run(batchFrame, requests[0]);
+            var batch = Engine.RunBatch(batchFrame, requests);
+            Assert.Equal(requests.Length, batch.Count);
+            for (int i = 0; i < requests.Length; i++)
+            {
+                var alone = Engine.Run(aloneFrame, requests[i]);
+                Assert.Equal(alone.Text, batch[i].Text);
+                Assert.Equal(alone.Masks.Count, batch[i].Masks.Count);
+                for (int m = 0; m < alone.Masks.Count; m++)
+                {
+                    Assert.True(Iou(alone.Masks[m].Pixels, batch[i].Masks[m].Pixels) >= 0.999, $"request {i} mask");
+                    Assert.Equal(alone.Masks[m].Score, batch[i].Masks[m].Score, 1e-4f);
+                }
+                Assert.Single(batch[i].Boxes);
+                AssertSameBox(alone.Boxes[0], batch[i].Boxes[0]);
+                Assert.Equal(alone.Timings.PromptTokens, batch[i].Timings.PromptTokens);
+            }
+            Assert.Equal(warm, batch[0].Timings.VisualCacheHit);
+        }
+    }
+
+    [Fact]
+    public void ABatchRefusesAQuestionThatGenerates()
+    {
+        using var frame = Engine.Encode(TinyEngine.Scene());
+        var error = Assert.Throws<ArgumentException>(() => Engine.RunBatch(frame, new[]
+        {
+            new InstructionRequest(TinyEngine.SegQuestion, InstructionKind.Segment),
+            new InstructionRequest("What is in the image?", InstructionKind.Ask, 4),
+        }));
+        Assert.Contains("Ask", error.Message);
+        Assert.Empty(Engine.RunBatch(frame, Array.Empty<InstructionRequest>()));
+    }
+
     private static void AssertSameBox(DetectedBox expected, DetectedBox actual)
     {
         Assert.Equal(new[] { expected.XMin, expected.YMin, expected.XMax, expected.YMax },
