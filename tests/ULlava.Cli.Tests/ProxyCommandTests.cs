@@ -9,6 +9,7 @@ using ULlava.Perception.Transport;
 namespace ULlava.Cli.Tests;
 
 /// <summary>`ullava proxy` as a real process: forwards a publisher's messages, stops on SIGTERM or SIGINT with exit 0.</summary>
+[Collection(RunsAloneCollection.Name)] // its stop has a 2 s deadline
 public sealed class ProxyCommandTests
 {
     [Theory]
