@@ -55,7 +55,9 @@ public sealed class LlamaForCausalLM : nn.Module<LlamaInput, LlamaOutput>
         };
         if (embeds.dim() != 3 || embeds.shape[1] == 0)
             throw new ArgumentException($"inputs must be [B,T,H] with T ≥ 1, got [{string.Join(",", embeds.shape)}]", nameof(input));
-        var hidden = model.forward(embeds, input.Cache, Kernel);
+        if (input.Packing is not null && input.Cache is not null)
+            throw new ArgumentException("packed rows run without a cache", nameof(input));
+        var hidden = model.forward(embeds, input.Cache, Kernel, input.Packing);
         Tensor? logits = input.Logits switch
         {
             LogitsPositions.All => lm_head.forward(hidden),

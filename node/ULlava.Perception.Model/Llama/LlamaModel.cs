@@ -65,8 +65,9 @@ public sealed class LlamaModel : nn.Module
     /// <summary>
     /// inputs_embeds [B,T,H] → final-norm hidden states [B,T,H]. With a cache the tokens sit after its valid positions and
     /// their keys/values are appended to it. <paramref name="kernel"/> null: <see cref="LlamaAttention.DefaultKernel"/>.
+    /// <paramref name="packing"/> (no cache) gives each token's position and what it may see instead of the causal sequence.
     /// </summary>
-    public Tensor forward(Tensor inputsEmbeds, KvCache? cache, AttentionKernel? kernel = null)
+    public Tensor forward(Tensor inputsEmbeds, KvCache? cache, AttentionKernel? kernel = null, PackedLayout? packing = null)
     {
         using var scope = NewDisposeScope();
         var weight = embed_tokens.weight!;
@@ -85,12 +86,19 @@ public sealed class LlamaModel : nn.Module
         // Held Scalars, the step included: arange(start, stop) would pass an implicit 1 (see Native/ScalarOps).
         using var start = past.ToScalar();
         using var stop = (past + t).ToScalar();
-        var positions = arange(start, stop, ScalarOps.One, dtype: ScalarType.Int64, device: hidden.device).unsqueeze(0).expand(b, t);
-        var (cos, sin) = _rotary.Forward(positions, past + t, hidden.dtype);
+        if (packing is not null)
+        {
+            if (cache is not null) throw new ArgumentException("packed rows run without a cache", nameof(packing));
+            if (!packing.Positions.shape.SequenceEqual(new[] { b, t }) || !packing.Allowed.shape.SequenceEqual(new[] { b, 1, t, t }))
+                throw new ArgumentException($"packing for [{b},{t}] rows needs positions [{b},{t}] and a mask [{b},1,{t},{t}], got [{string.Join(",", packing.Positions.shape)}] and [{string.Join(",", packing.Allowed.shape)}]", nameof(packing));
+        }
+        var positions = packing?.Positions.to(hidden.device) ?? arange(start, stop, ScalarOps.One, dtype: ScalarType.Int64, device: hidden.device).unsqueeze(0).expand(b, t);
+        long tableLength = packing is null ? past + t : packing.Positions.max().item<long>() + 1;
+        var (cos, sin) = _rotary.Forward(positions, tableLength, hidden.dtype);
         var signedSin = LlamaRotaryEmbedding.SignedSin(sin);
         // A single new token may see every cached position; longer blocks need the causal mask (bottom-right aligned).
-        Tensor? allowed = null;
-        if (t > 1)
+        Tensor? allowed = packing?.Allowed.to(hidden.device);
+        if (t > 1 && packing is null)
         {
             var keyPos = arange(ScalarOps.Zero, stop, ScalarOps.One, dtype: ScalarType.Int64, device: hidden.device).unsqueeze(0);
             var queryPos = arange(start, stop, ScalarOps.One, dtype: ScalarType.Int64, device: hidden.device).unsqueeze(1);

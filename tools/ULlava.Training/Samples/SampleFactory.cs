@@ -46,11 +46,76 @@ public sealed class SampleFactory
         if (kind == TaskKind.VideoDirection)
         {
             var clip = Generator.GenerateClip(seed, ClipFrames);
-            return new TrainingSample(seed, kind, Generator.Width, Generator.Height, clip.Frames.Select(f => f.Rgb).ToList(),
-                                      SampleText.VideoQuestion(clip.Moving.Phrase), SampleText.DirectionAnswer(clip.Direction));
+            return VideoQuestion(seed, clip, clip.MovingIndex);
         }
-
         var scene = Generator.Generate(seed);
+        // Every shape and colour repeats (rare): a caption keeps the seed usable.
+        return ImageQuestion(seed, scene, kind, rng) ?? ImageQuestion(seed, scene, TaskKind.Caption, DeterministicRandom.For(seed, 9))!;
+    }
+
+    /// <summary>Share of video clips among the scenes of a question group (<see cref="CreateGroup"/>).</summary>
+    public const double GroupVideoShare = 0.2;
+
+    /// <summary>
+    /// Up to <paramref name="questions"/> different questions about one scene or clip, rendered once: what a training
+    /// row packs after one shared image prefix. One question is exactly <see cref="Create(ulong)"/>. A scene's questions
+    /// draw their tasks from <see cref="Mix"/> without video (one caption and one mask question an object at most); a clip's first question asks about its
+    /// moving object, as <see cref="Create(ulong)"/> does, the others about the objects that stay ("Still.").
+    /// </summary>
+    public IReadOnlyList<TrainingSample> CreateGroup(ulong seed, int questions)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(questions, 1);
+        if (questions == 1) return [Create(seed)];
+        var rng = DeterministicRandom.For(seed, 12);
+        var group = new List<TrainingSample>();
+        if (rng.NextDouble() < GroupVideoShare)
+        {
+            var clip = Generator.GenerateClip(seed, ClipFrames);
+            var objects = clip.Frames[0].Objects;
+            // Only objects whose phrase is unique in the clip: "the red circle" must name one object.
+            var askable = Enumerable.Range(0, objects.Count).Where(i => objects.Count(o => o.Phrase == objects[i].Phrase) == 1).ToList();
+            if (askable.Contains(clip.MovingIndex)) group.Add(VideoQuestion(seed, clip, clip.MovingIndex));
+            foreach (int i in rng.Shuffled(askable.Where(i => i != clip.MovingIndex)))
+                if (group.Count < questions) group.Add(VideoQuestion(seed, clip, i));
+            if (group.Count > 0) return group;
+        }
+        var scene = Generator.Generate(seed);
+        var imageMix = Mix.Where(m => m.Kind != TaskKind.VideoDirection).ToList();
+        double total = imageMix.Sum(m => m.Weight);
+        var asked = new HashSet<string>();
+        for (int attempt = 0; attempt < 4 * questions && group.Count < questions; attempt++)
+        {
+            double u = rng.NextDouble() * total, acc = 0;
+            var kind = imageMix[^1].Kind;
+            foreach (var (k, w) in imageMix)
+            {
+                acc += w;
+                if (u < acc)
+                {
+                    kind = k;
+                    break;
+                }
+            }
+            var sample = ImageQuestion(seed, scene, kind, rng);
+            // A question asked twice (the caption in other words, the same object's mask) would only weigh that answer double.
+            string? key = sample is null ? null : sample.Kind == TaskKind.Caption ? "caption" : sample.HasTargets ? "mask " + sample.Phrase : sample.Question;
+            if (key is not null && asked.Add(key)) group.Add(sample!);
+        }
+        if (group.Count == 0) group.Add(ImageQuestion(seed, scene, TaskKind.Caption, rng)!);
+        return group;
+    }
+
+    private static TrainingSample VideoQuestion(ulong seed, SceneClip clip, int objectIndex)
+    {
+        var o = clip.Frames[0].Objects[objectIndex];
+        var direction = objectIndex == clip.MovingIndex ? clip.Direction : MotionDirection.Still;
+        return new TrainingSample(seed, TaskKind.VideoDirection, clip.Frames[0].Width, clip.Frames[0].Height, clip.Frames.Select(f => f.Rgb).ToList(),
+                                  SampleText.VideoQuestion(o.Phrase), SampleText.DirectionAnswer(direction));
+    }
+
+    /// <summary>A question of <paramref name="kind"/> about <paramref name="scene"/>; null when the scene has none (an attribute question needs a unique shape or colour).</summary>
+    private static TrainingSample? ImageQuestion(ulong seed, Scene scene, TaskKind kind, DeterministicRandom rng)
+    {
         var frames = new[] { scene.Rgb };
         switch (kind)
         {
@@ -104,8 +169,7 @@ public sealed class SampleFactory
                     return new TrainingSample(seed, kind, scene.Width, scene.Height, frames, SampleText.ShapeQuestion(o.Colour), SampleText.Capitalise(ShapeNames.Of(o.Shape)) + ".",
                                               Focus: o.Mask);
                 }
-                // Every shape and colour repeats (rare): a caption keeps the seed usable.
-                return Create(seed, TaskKind.Caption);
+                return null;
             }
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, null);

@@ -6,8 +6,8 @@ using ULlava.Training.Samples;
 namespace ULlava.Training.Training;
 
 /// <summary>
-/// Makes the training batches of steps [first, end) ahead of the training thread: the samples of a batch are generated,
-/// encoded and preprocessed in parallel (scene rendering is ~35 ms a sample, the model step on a GPU a few ms a sample),
+/// Makes the training batches of steps [first, end) ahead of the training thread: the rows of a batch (a scene and its
+/// questions, <see cref="PackedRow"/>) are generated, encoded and preprocessed in parallel (scene rendering is ~35 ms a sample, the model step on a GPU a few ms a sample),
 /// up to <c>depth</c> batches ahead. Deterministic: a sample depends only on its seed, and batches come in step order.
 /// One consumer; <see cref="Dispose"/> stops the producer and frees batches nobody took.
 /// </summary>
@@ -20,18 +20,19 @@ public sealed class BatchPrefetcher : IDisposable
     private readonly ThreadLocal<SampleEncoder> encoders;
     private Exception? failure;
 
-    /// <param name="seedsOfStep">the sample seeds of a step, in batch order</param>
+    /// <param name="seedsOfStep">the row (scene) seeds of a step, in batch order</param>
     /// <param name="newFactory">a sample factory for one worker thread</param>
     /// <param name="newEncoder">a sample encoder for one worker thread (tokenizers are not shared across threads)</param>
     public BatchPrefetcher(int first, int end, Func<int, IReadOnlyList<ulong>> seedsOfStep, Func<SampleFactory> newFactory, Func<SampleEncoder> newEncoder,
-                           ClipImageProcessor processor, SamConfig sam, int workers, int depth = 2)
+                           ClipImageProcessor processor, SamConfig sam, int workers, int depth = 2, int questionsPerRow = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(questionsPerRow, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(depth, 1);
         factories = new ThreadLocal<SampleFactory>(newFactory);
         encoders = new ThreadLocal<SampleEncoder>(newEncoder);
         ready = new BlockingCollection<TrainingBatch>(depth);
-        producer = new Thread(() => Produce(first, end, seedsOfStep, processor, sam, workers)) { IsBackground = true, Name = "batch prefetcher" };
+        producer = new Thread(() => Produce(first, end, seedsOfStep, processor, sam, workers, questionsPerRow)) { IsBackground = true, Name = "batch prefetcher" };
         producer.Start();
     }
 
@@ -48,7 +49,7 @@ public sealed class BatchPrefetcher : IDisposable
         }
     }
 
-    private void Produce(int first, int end, Func<int, IReadOnlyList<ulong>> seedsOfStep, ClipImageProcessor processor, SamConfig sam, int workers)
+    private void Produce(int first, int end, Func<int, IReadOnlyList<ulong>> seedsOfStep, ClipImageProcessor processor, SamConfig sam, int workers, int questionsPerRow)
     {
         try
         {
@@ -56,14 +57,16 @@ public sealed class BatchPrefetcher : IDisposable
             for (int step = first; step < end; step++)
             {
                 var seeds = seedsOfStep(step);
-                var samples = new EncodedSample[seeds.Count];
+                var rows = new PackedRow[seeds.Count];
                 var inputs = new (TorchSharp.torch.Tensor Pixels, TorchSharp.torch.Tensor? SamInput)[seeds.Count];
                 Parallel.For(0, seeds.Count, parallel, i =>
                 {
-                    samples[i] = encoders.Value!.Encode(factories.Value!.Create(seeds[i]));
-                    inputs[i] = TrainingBatch.PrepareInputs(samples[i], processor, sam);
+                    var (factory, encoder) = (factories.Value!, encoders.Value!);
+                    rows[i] = questionsPerRow == 1 ? TrainingBatch.Lone(encoder.Encode(factory.Create(seeds[i])))
+                                                   : encoder.EncodeRow(factory.CreateGroup(seeds[i], questionsPerRow));
+                    inputs[i] = TrainingBatch.PrepareInputs(rows[i], processor, sam);
                 });
-                var batch = TrainingBatch.Assemble(samples, inputs);
+                var batch = TrainingBatch.Assemble(rows, inputs);
                 try
                 {
                     ready.Add(batch, stop.Token);

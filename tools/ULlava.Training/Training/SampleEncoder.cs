@@ -79,6 +79,19 @@ public sealed class SampleEncoder
     }
 
     /// <summary>
+    /// Questions about one scene (<see cref="SampleFactory.CreateGroup"/>) as one training row: the prefix through the
+    /// image or video end token once, then each question's own tokens (<see cref="PackedRow"/>).
+    /// </summary>
+    public PackedRow EncodeRow(IReadOnlyList<TrainingSample> questions)
+    {
+        var encoded = questions.Select(Encode).ToList();
+        var mm = config.LlmConfig.MmTokenIds;
+        int end = Array.IndexOf(encoded[0].Ids, encoded[0].Sample.IsVideo ? mm.VideoEnd : mm.ImageEnd);
+        if (end < 0) throw new InvalidOperationException($"sample {questions[0].Seed}: no image or video end token in its prompt");
+        return new PackedRow(encoded, end + 1);
+    }
+
+    /// <summary>
     /// The mask in SAM's low-res frame: the image is resized so its long side is SAM's input side and padded at the
     /// bottom and right; each low-res cell's target is the share of its image pixels inside the mask (0 in the padding).
     /// </summary>

@@ -14,6 +14,12 @@ public sealed record TrainOptions
 
     public int Steps { get; init; } = 20_000;
     public int BatchSize { get; init; } = 8;
+
+    /// <summary>
+    /// Questions about each scene of a batch, packed in its row after one shared image prefix (<see cref="PackedRow"/>); 1:
+    /// a row is one sample, as <see cref="Samples.SampleFactory.Create(ulong)"/> draws it.
+    /// </summary>
+    public int QuestionsPerScene { get; init; } = 1;
     public double LearningRate { get; init; } = 3e-4;
     public int WarmupSteps { get; init; } = 500;
     public double MinLearningRateRatio { get; init; } = 0.1;
@@ -85,7 +91,7 @@ public sealed record TrainOptions
     {
         var r = new OptionReader(args, new HashSet<string>
         {
-            "out", "size", "config", "steps", "batch", "lr", "warmup", "min-lr-ratio", "weight-decay", "clip", "seed", "scene",
+            "out", "size", "config", "steps", "batch", "questions", "lr", "warmup", "min-lr-ratio", "weight-decay", "clip", "seed", "scene",
             "save-every", "log-every", "resume", "vision", "sam", "referent-weight", "locator-weight", "iou-head-weight", "attention-guide", "head-box-weight", "head-answer-weight", "motion-weight", "max-seconds", "device", "threads", "data-workers",
         });
         var d = new TrainOptions { OutputDir = r.String("out") ?? throw new ArgumentException("--out DIR is required") };
@@ -96,6 +102,7 @@ public sealed record TrainOptions
             ConfigPath = r.String("config"),
             Steps = r.Int("steps") ?? d.Steps,
             BatchSize = r.Int("batch") ?? d.BatchSize,
+            QuestionsPerScene = r.Int("questions") ?? d.QuestionsPerScene,
             LearningRate = r.Double("lr") ?? d.LearningRate,
             WarmupSteps = r.Int("warmup") ?? d.WarmupSteps,
             MinLearningRateRatio = r.Double("min-lr-ratio") ?? d.MinLearningRateRatio,

@@ -24,7 +24,8 @@ public static class Trainer
           --size default|tiny                model size (default: default, 6.7M parameters, 26.6 MB)
           --config FILE                      build from this config.json instead (its loss weights too)
           --steps N                          optimizer steps (20000)
-          --batch N                          samples per step (8)
+          --batch N                          rows (scenes) per step (8)
+          --questions N                      questions about each scene, packed in its row after one shared image prefix (1)
           --lr X                             peak learning rate (3e-4); --warmup N (500), --min-lr-ratio X (0.1)
           --weight-decay X                   AdamW decay on matrices (0.01); --clip X gradient norm (1.0)
           --seed N                           initial weights and sample order (1)
@@ -32,7 +33,7 @@ public static class Trainer
           --save-every N                     resumable checkpoint interval (1000); --log-every N (10)
           --resume DIR                       continue from a checkpoint folder (same --steps: the schedule spans them)
           --vision FILE                      start from a pretrained vision tower (train-vision) and keep it frozen
-          --sam FILE                         start from a pretrained SAM (train-sam) and keep it frozen
+          --sam FILE|DIR                     start from a pretrained SAM (train-sam's file, or a model folder's SAM) and keep it frozen
           --referent-weight X                weight of the training-only probe that names the [SEG] referent (0: off)
           --locator-weight X                 the same on the [LOC] hidden state, which also names the box centre's cell (0: off)
           --attention-guide X                training-only: the last layers' head 0 at the [LOC]-predicting position looks at the referent's patches,
@@ -53,11 +54,13 @@ public static class Trainer
         log ??= Console.WriteLine;
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Steps, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.QuestionsPerScene, 1);
         var device = TorchRuntime.Initialize(null, options.Device);
         if (options.Threads > 0) set_num_threads(options.Threads);
 
         TrainerState? resumed = options.ResumeFrom is null ? null : CheckpointIO.ReadState(options.ResumeFrom);
         ulong seed = resumed?.Seed ?? options.Seed;
+        int questions = resumed?.QuestionsPerScene ?? options.QuestionsPerScene;
         var config = options.ResumeFrom is not null ? ULlavaConfig.Load(Path.Combine(options.ResumeFrom, "config.json"))
                    : options.ConfigPath is not null ? ULlavaConfig.Load(options.ConfigPath)
                    : ModelSizes.ByName(options.ModelSize);
@@ -124,7 +127,7 @@ public static class Trainer
         int first = resumed?.Step ?? 0;
         if (resumed is not null && resumed.TotalSteps != options.Steps)
             log($"note: the checkpoint's run had {resumed.TotalSteps} steps, this one {options.Steps}: the learning-rate schedule changes shape");
-        log(FormattableString.Invariant($"training {parameters:N0} parameters ({parameters * 4 / 1e6:F1} MB float32) on {device}, steps {first}..{options.Steps}, batch {options.BatchSize}, seed {seed}{(frozenVision ? ", vision tower pretrained and frozen" : "")}{(frozenSam ? ", SAM pretrained and frozen" : "")}"));
+        log(FormattableString.Invariant($"training {parameters:N0} parameters ({parameters * 4 / 1e6:F1} MB float32) on {device}, steps {first}..{options.Steps}, batch {options.BatchSize}{(questions > 1 ? $" scenes x {questions} questions" : "")}, seed {seed}{(frozenVision ? ", vision tower pretrained and frozen" : "")}{(frozenSam ? ", SAM pretrained and frozen" : "")}"));
 
         var losses = new List<LossBreakdown>();
         var started = Stopwatch.GetTimestamp();
@@ -134,7 +137,7 @@ public static class Trainer
         using var batches = new BatchPrefetcher(first, options.Steps,
             step => Enumerable.Range(0, options.BatchSize).Select(b => SampleSeed(options, seed, (ulong)step * (ulong)options.BatchSize + (ulong)b)).ToList(),
             () => new SampleFactory(options.SceneWidth, options.SceneHeight), () => new SampleEncoder(TokenizerFiles.Load(), config),
-            processor, config.Sam, workers);
+            processor, config.Sam, workers, questionsPerRow: questions);
         for (int step = first; step < options.Steps; step++)
         {
             double lr = schedule.At(step);
@@ -168,7 +171,7 @@ public static class Trainer
                 last = Path.Combine(options.OutputDir, $"checkpoint-{done}");
                 CheckpointIO.WriteResumable(last, model, weights, optimizer, new TrainerState
                 {
-                    Step = done, Seed = seed, TotalSteps = options.Steps, BatchSize = options.BatchSize, LastLoss = parts.Total, FrozenVision = frozenVision,
+                    Step = done, Seed = seed, TotalSteps = options.Steps, BatchSize = options.BatchSize, QuestionsPerScene = questions, LastLoss = parts.Total, FrozenVision = frozenVision,
                     FrozenSam = frozenSam, ReferentWeight = referentWeight, LocatorWeight = locatorWeight,
                     IouHeadWeight = iouHeadWeight, AttentionGuide = attentionGuide, HeadBoxWeight = headBoxWeight,
                     HeadAnswerWeight = headAnswerWeight, MotionWeight = motionWeight,

@@ -11,6 +11,8 @@ public sealed record TrainerState
     [JsonPropertyName("seed")] public ulong Seed { get; init; }
     [JsonPropertyName("total_steps")] public int TotalSteps { get; init; }
     [JsonPropertyName("batch_size")] public int BatchSize { get; init; }
+    /// <summary>Questions packed per scene (train --questions); a resume keeps it, since it decides every step's samples.</summary>
+    [JsonPropertyName("questions_per_scene")] public int QuestionsPerScene { get; init; } = 1;
     [JsonPropertyName("last_loss")] public double LastLoss { get; init; }
     /// <summary>The vision tower came pretrained (train --vision) and stays frozen, also after a resume.</summary>
     [JsonPropertyName("frozen_vision")] public bool FrozenVision { get; init; }
