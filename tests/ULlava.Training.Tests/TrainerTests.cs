@@ -215,7 +215,7 @@ public sealed class TrainerTests : IDisposable
         string visionDir = Path.Combine(root, "vision");
         var losses = VisionPretrainer.Run(new PretrainOptions
         {
-            OutputDir = visionDir, ModelSize = "tiny", Steps = 30, BatchSize = 4, LearningRate = 3e-3, WarmupSteps = 3,
+            OutputDir = visionDir, ModelSize = "tiny", Steps = 60, BatchSize = 4, LearningRate = 3e-3, WarmupSteps = 3,
             SceneWidth = 96, SceneHeight = 72, LogEvery = 1000, Threads = 2,
         }, _ => { });
         Assert.True(losses.TakeLast(5).Average() < 0.7 * losses.Take(5).Average(), string.Join(" ", losses.Select(l => l.ToString("F2"))));

@@ -54,7 +54,7 @@ public sealed class SampleFactory
     }
 
     /// <summary>Share of video clips among the scenes of a question group (<see cref="CreateGroup"/>).</summary>
-    public const double GroupVideoShare = 0.2;
+    public const double GroupVideoShare = 0.3;
 
     /// <summary>
     /// Up to <paramref name="questions"/> different questions about one scene or clip, rendered once: what a training

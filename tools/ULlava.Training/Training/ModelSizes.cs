@@ -40,7 +40,7 @@ public static class ModelSizes
             VisionConfig = new ClipVisionConfig
             {
                 HiddenSize = 192, IntermediateSize = 768, NumHiddenLayers = 4, NumAttentionHeads = 3,
-                ImageSize = 160, PatchSize = 16, ProjectionDim = 192,
+                ImageSize = 320, PatchSize = 32, ProjectionDim = 192,
             },
             // The last CLIP layer: trained from scratch, nothing is gained by skipping it (u-LLaVA's -2 suits a pretrained CLIP).
             VisionHiddenLayer = -1,

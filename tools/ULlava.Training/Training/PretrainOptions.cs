@@ -23,6 +23,9 @@ public sealed record PretrainOptions
     /// <summary>Threads rendering samples ahead of the model; 0: every core.</summary>
     public int DataWorkers { get; init; }
 
+    /// <summary>Start from this stage output's weights instead of a fresh initialisation (a longer schedule on a finished stage); the stage's probe starts afresh.</summary>
+    public string? InitFile { get; init; }
+
     /// <summary>The option lines both stages share, after their own header and --out line.</summary>
     public static string Usage(PretrainOptions defaults) => FormattableString.Invariant(
         $"""
@@ -31,12 +34,13 @@ public sealed record PretrainOptions
           --seed N                           initial weights and samples ({defaults.Seed})
           --scene WxH                        scene size ({defaults.SceneWidth}x{defaults.SceneHeight}); --log-every N ({defaults.LogEvery})
           --max-seconds N                    stop early and save (0: no limit)
+          --init FILE                        start from this stage's earlier output (its probe starts afresh)
           --device cpu|cuda|cuda:N           ({defaults.Device}); --threads N; --data-workers N (every core)
         """);
 
     public static PretrainOptions Parse(IReadOnlyList<string> args, PretrainOptions defaults)
     {
-        var r = new OptionReader(args, new HashSet<string> { "out", "size", "steps", "batch", "lr", "warmup", "seed", "scene", "log-every", "max-seconds", "device", "threads", "data-workers" });
+        var r = new OptionReader(args, new HashSet<string> { "out", "size", "steps", "batch", "lr", "warmup", "seed", "scene", "log-every", "max-seconds", "device", "threads", "data-workers", "init" });
         var scene = r.Size("scene");
         return defaults with
         {
@@ -54,6 +58,7 @@ public sealed record PretrainOptions
             Device = r.String("device") ?? defaults.Device,
             Threads = r.Int("threads") ?? defaults.Threads,
             DataWorkers = r.Int("data-workers") ?? defaults.DataWorkers,
+            InitFile = r.String("init") ?? defaults.InitFile,
         };
     }
 }

@@ -110,6 +110,7 @@ public static class SamPretrainer
         // SAM as the full model builds it (same config, same initialisation), plus the semantic prompt's two tables.
         using var model = new ULlavaForCausalLM(config);
         var sam = model.Sam;
+        if (options.InitFile is not null) ModuleWeights.Load(sam, options.InitFile, "a SAM train-sam wrote");
         long promptDim = config.Sam.PromptEmbedDim;
         using var colourTable = nn.Embedding(Colours, promptDim);
         using var shapeTable = nn.Embedding(Shapes, promptDim);
