@@ -247,6 +247,20 @@ public sealed class TrainerTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(root, "budget", "final"))); // the run is not over
     }
 
+    [Fact]
+    public void InitStartsFromAModelsWeightsWithANewOptimizer()
+    {
+        var source = Trainer.Run(Tiny("init-source", 2), _ => { });
+        // At a learning rate of 0 nothing moves: the run's weights are the source's, bit for bit.
+        var still = Trainer.Run(Tiny("init-still", 1) with { InitFrom = source.FinalCheckpoint, LearningRate = 0, WarmupSteps = 0, Seed = 7, CheckpointEvery = 1 }, _ => { });
+        var a = CheckpointWeights.Load(source.FinalCheckpoint);
+        var b = CheckpointWeights.Load(still.FinalCheckpoint);
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        Assert.All(a, kv => Assert.True(kv.Value.eq(b[kv.Key]).all().item<bool>(), kv.Key));
+        Assert.Equal(source.FinalCheckpoint, CheckpointIO.ReadState(Path.Combine(root, "init-still", "checkpoint-1")).InitFrom);
+        foreach (var t in a.Values.Concat(b.Values)) t.Dispose();
+    }
+
     [Theory]
     [InlineData(0.0, 0.0, 0.0, 0.0, 1)]
     [InlineData(0.5, 0.0, 0.0, 0.0, 1)] // with the training-only referent probe, which travels in the checkpoint beside the model

@@ -30,6 +30,14 @@ public sealed class OptionReader
 
     public double? Double(string name) => Parse(name, s => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture), "a number");
 
+    /// <summary>true / false (also 1 / 0).</summary>
+    public bool? Bool(string name) => Parse(name, s => s switch
+    {
+        "true" or "1" => true,
+        "false" or "0" => false,
+        _ => throw new FormatException(),
+    }, "true or false");
+
     /// <summary>"640x480" → (640, 480).</summary>
     public (int Width, int Height)? Size(string name) => Parse(name, s =>
     {

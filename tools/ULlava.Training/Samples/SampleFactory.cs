@@ -59,10 +59,11 @@ public sealed class SampleFactory
     /// <summary>
     /// Up to <paramref name="questions"/> different questions about one scene or clip, rendered once: what a training
     /// row packs after one shared image prefix. One question is exactly <see cref="Create(ulong)"/>. A scene's questions
-    /// draw their tasks from <see cref="Mix"/> without video (one caption and one mask question an object at most); a clip's first question asks about its
-    /// moving object, as <see cref="Create(ulong)"/> does, the others about the objects that stay ("Still.").
+    /// draw their tasks from <see cref="Mix"/> without video (one caption and one mask question an object at most); a clip's
+    /// only question asks about its moving object, as <see cref="Create(ulong)"/> does, and with <paramref name="askStill"/>
+    /// the others about the objects that stay ("Still.").
     /// </summary>
-    public IReadOnlyList<TrainingSample> CreateGroup(ulong seed, int questions)
+    public IReadOnlyList<TrainingSample> CreateGroup(ulong seed, int questions, bool askStill = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(questions, 1);
         if (questions == 1) return [Create(seed)];
@@ -76,7 +77,7 @@ public sealed class SampleFactory
             var askable = Enumerable.Range(0, objects.Count).Where(i => objects.Count(o => o.Phrase == objects[i].Phrase) == 1).ToList();
             if (askable.Contains(clip.MovingIndex)) group.Add(VideoQuestion(seed, clip, clip.MovingIndex));
             foreach (int i in rng.Shuffled(askable.Where(i => i != clip.MovingIndex)))
-                if (group.Count < questions) group.Add(VideoQuestion(seed, clip, i));
+                if (askStill && group.Count < questions) group.Add(VideoQuestion(seed, clip, i));
             if (group.Count > 0) return group;
         }
         var scene = Generator.Generate(seed);

@@ -24,7 +24,7 @@ public sealed class BatchPrefetcher : IDisposable
     /// <param name="newFactory">a sample factory for one worker thread</param>
     /// <param name="newEncoder">a sample encoder for one worker thread (tokenizers are not shared across threads)</param>
     public BatchPrefetcher(int first, int end, Func<int, IReadOnlyList<ulong>> seedsOfStep, Func<SampleFactory> newFactory, Func<SampleEncoder> newEncoder,
-                           ClipImageProcessor processor, SamConfig sam, int workers, int depth = 2, int questionsPerRow = 1)
+                           ClipImageProcessor processor, SamConfig sam, int workers, int depth = 2, int questionsPerRow = 1, bool askStill = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(questionsPerRow, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
@@ -32,7 +32,7 @@ public sealed class BatchPrefetcher : IDisposable
         factories = new ThreadLocal<SampleFactory>(newFactory);
         encoders = new ThreadLocal<SampleEncoder>(newEncoder);
         ready = new BlockingCollection<TrainingBatch>(depth);
-        producer = new Thread(() => Produce(first, end, seedsOfStep, processor, sam, workers, questionsPerRow)) { IsBackground = true, Name = "batch prefetcher" };
+        producer = new Thread(() => Produce(first, end, seedsOfStep, processor, sam, workers, questionsPerRow, askStill)) { IsBackground = true, Name = "batch prefetcher" };
         producer.Start();
     }
 
@@ -49,7 +49,7 @@ public sealed class BatchPrefetcher : IDisposable
         }
     }
 
-    private void Produce(int first, int end, Func<int, IReadOnlyList<ulong>> seedsOfStep, ClipImageProcessor processor, SamConfig sam, int workers, int questionsPerRow)
+    private void Produce(int first, int end, Func<int, IReadOnlyList<ulong>> seedsOfStep, ClipImageProcessor processor, SamConfig sam, int workers, int questionsPerRow, bool askStill)
     {
         try
         {
@@ -63,7 +63,7 @@ public sealed class BatchPrefetcher : IDisposable
                 {
                     var (factory, encoder) = (factories.Value!, encoders.Value!);
                     rows[i] = questionsPerRow == 1 ? TrainingBatch.Lone(encoder.Encode(factory.Create(seeds[i])))
-                                                   : encoder.EncodeRow(factory.CreateGroup(seeds[i], questionsPerRow));
+                                                   : encoder.EncodeRow(factory.CreateGroup(seeds[i], questionsPerRow, askStill));
                     inputs[i] = TrainingBatch.PrepareInputs(rows[i], processor, sam);
                 });
                 var batch = TrainingBatch.Assemble(rows, inputs);

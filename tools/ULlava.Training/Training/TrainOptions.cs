@@ -20,6 +20,15 @@ public sealed record TrainOptions
     /// a row is one sample, as <see cref="Samples.SampleFactory.Create(ulong)"/> draws it.
     /// </summary>
     public int QuestionsPerScene { get; init; } = 1;
+
+    /// <summary>With packed questions, also ask a clip about each object that stays ("Still."), not only its moving one.</summary>
+    public bool AskStill { get; init; }
+
+    /// <summary>
+    /// Start from this model folder's weights (a new optimizer, schedule and set of aids: a further stage on a finished
+    /// run); --vision and --sam still freeze what they load. Null: a fresh initialisation.
+    /// </summary>
+    public string? InitFrom { get; init; }
     public double LearningRate { get; init; } = 3e-4;
     public int WarmupSteps { get; init; } = 500;
     public double MinLearningRateRatio { get; init; } = 0.1;
@@ -91,7 +100,7 @@ public sealed record TrainOptions
     {
         var r = new OptionReader(args, new HashSet<string>
         {
-            "out", "size", "config", "steps", "batch", "questions", "lr", "warmup", "min-lr-ratio", "weight-decay", "clip", "seed", "scene",
+            "out", "size", "config", "steps", "batch", "questions", "ask-still", "init", "lr", "warmup", "min-lr-ratio", "weight-decay", "clip", "seed", "scene",
             "save-every", "log-every", "resume", "vision", "sam", "referent-weight", "locator-weight", "iou-head-weight", "attention-guide", "head-box-weight", "head-answer-weight", "motion-weight", "max-seconds", "device", "threads", "data-workers",
         });
         var d = new TrainOptions { OutputDir = r.String("out") ?? throw new ArgumentException("--out DIR is required") };
@@ -103,6 +112,8 @@ public sealed record TrainOptions
             Steps = r.Int("steps") ?? d.Steps,
             BatchSize = r.Int("batch") ?? d.BatchSize,
             QuestionsPerScene = r.Int("questions") ?? d.QuestionsPerScene,
+            AskStill = r.Bool("ask-still") ?? d.AskStill,
+            InitFrom = r.String("init"),
             LearningRate = r.Double("lr") ?? d.LearningRate,
             WarmupSteps = r.Int("warmup") ?? d.WarmupSteps,
             MinLearningRateRatio = r.Double("min-lr-ratio") ?? d.MinLearningRateRatio,

@@ -26,6 +26,8 @@ public static class Trainer
           --steps N                          optimizer steps (20000)
           --batch N                          rows (scenes) per step (8)
           --questions N                      questions about each scene, packed in its row after one shared image prefix (1)
+          --ask-still true|false             with --questions, also ask a clip about each object that stays, "Still." (false)
+          --init DIR                         start from this model folder's weights (new optimizer and aids; --vision/--sam still freeze)
           --lr X                             peak learning rate (3e-4); --warmup N (500), --min-lr-ratio X (0.1)
           --weight-decay X                   AdamW decay on matrices (0.01); --clip X gradient norm (1.0)
           --seed N                           initial weights and sample order (1)
@@ -61,6 +63,8 @@ public static class Trainer
         TrainerState? resumed = options.ResumeFrom is null ? null : CheckpointIO.ReadState(options.ResumeFrom);
         ulong seed = resumed?.Seed ?? options.Seed;
         int questions = resumed?.QuestionsPerScene ?? options.QuestionsPerScene;
+        bool askStill = resumed?.AskStill ?? options.AskStill;
+        string? initFrom = resumed is null ? options.InitFrom : resumed.InitFrom;
         var config = options.ResumeFrom is not null ? ULlavaConfig.Load(Path.Combine(options.ResumeFrom, "config.json"))
                    : options.ConfigPath is not null ? ULlavaConfig.Load(options.ConfigPath)
                    : ModelSizes.ByName(options.ModelSize);
@@ -72,6 +76,7 @@ public static class Trainer
         using var model = new ULlavaForCausalLM(config);
         InitialiseLlm(model);
         if (resumed is not null) CheckpointIO.LoadWeights(options.ResumeFrom!, model);
+        else if (initFrom is not null) CheckpointIO.LoadWeights(initFrom, model);
         if (resumed is { FrozenVision: true }) VisionPretrainer.Freeze(model);
         else if (resumed is null && options.VisionFile is not null) VisionPretrainer.LoadFrozen(options.VisionFile, model);
         bool frozenVision = VisionPretrainer.IsFrozen(model);
@@ -127,7 +132,7 @@ public static class Trainer
         int first = resumed?.Step ?? 0;
         if (resumed is not null && resumed.TotalSteps != options.Steps)
             log($"note: the checkpoint's run had {resumed.TotalSteps} steps, this one {options.Steps}: the learning-rate schedule changes shape");
-        log(FormattableString.Invariant($"training {parameters:N0} parameters ({parameters * 4 / 1e6:F1} MB float32) on {device}, steps {first}..{options.Steps}, batch {options.BatchSize}{(questions > 1 ? $" scenes x {questions} questions" : "")}, seed {seed}{(frozenVision ? ", vision tower pretrained and frozen" : "")}{(frozenSam ? ", SAM pretrained and frozen" : "")}"));
+        log(FormattableString.Invariant($"training {parameters:N0} parameters ({parameters * 4 / 1e6:F1} MB float32) on {device}, steps {first}..{options.Steps}, batch {options.BatchSize}{(questions > 1 ? $" scenes x {questions} questions" : "")}, seed {seed}{(initFrom is not null ? $", from {initFrom}" : "")}{(frozenVision ? ", vision tower pretrained and frozen" : "")}{(frozenSam ? ", SAM pretrained and frozen" : "")}"));
 
         var losses = new List<LossBreakdown>();
         var started = Stopwatch.GetTimestamp();
@@ -137,7 +142,7 @@ public static class Trainer
         using var batches = new BatchPrefetcher(first, options.Steps,
             step => Enumerable.Range(0, options.BatchSize).Select(b => SampleSeed(options, seed, (ulong)step * (ulong)options.BatchSize + (ulong)b)).ToList(),
             () => new SampleFactory(options.SceneWidth, options.SceneHeight), () => new SampleEncoder(TokenizerFiles.Load(), config),
-            processor, config.Sam, workers, questionsPerRow: questions);
+            processor, config.Sam, workers, questionsPerRow: questions, askStill: askStill);
         for (int step = first; step < options.Steps; step++)
         {
             double lr = schedule.At(step);
@@ -171,7 +176,7 @@ public static class Trainer
                 last = Path.Combine(options.OutputDir, $"checkpoint-{done}");
                 CheckpointIO.WriteResumable(last, model, weights, optimizer, new TrainerState
                 {
-                    Step = done, Seed = seed, TotalSteps = options.Steps, BatchSize = options.BatchSize, QuestionsPerScene = questions, LastLoss = parts.Total, FrozenVision = frozenVision,
+                    Step = done, Seed = seed, TotalSteps = options.Steps, BatchSize = options.BatchSize, QuestionsPerScene = questions, AskStill = askStill, InitFrom = initFrom, LastLoss = parts.Total, FrozenVision = frozenVision,
                     FrozenSam = frozenSam, ReferentWeight = referentWeight, LocatorWeight = locatorWeight,
                     IouHeadWeight = iouHeadWeight, AttentionGuide = attentionGuide, HeadBoxWeight = headBoxWeight,
                     HeadAnswerWeight = headAnswerWeight, MotionWeight = motionWeight,

@@ -13,6 +13,10 @@ public sealed record TrainerState
     [JsonPropertyName("batch_size")] public int BatchSize { get; init; }
     /// <summary>Questions packed per scene (train --questions); a resume keeps it, since it decides every step's samples.</summary>
     [JsonPropertyName("questions_per_scene")] public int QuestionsPerScene { get; init; } = 1;
+    /// <summary>Packed clips also asked about their still objects (train --ask-still).</summary>
+    [JsonPropertyName("ask_still")] public bool AskStill { get; init; }
+    /// <summary>The model folder the run started from (train --init), null for a fresh initialisation.</summary>
+    [JsonPropertyName("init_from")] public string? InitFrom { get; init; }
     [JsonPropertyName("last_loss")] public double LastLoss { get; init; }
     /// <summary>The vision tower came pretrained (train --vision) and stays frozen, also after a resume.</summary>
     [JsonPropertyName("frozen_vision")] public bool FrozenVision { get; init; }
