@@ -21,7 +21,7 @@ public static class Trainer
         """
         train [options]                      train a u-LLaVA on synthetic scenes
           --out DIR                          checkpoints: DIR/checkpoint-STEP, DIR/final (required)
-          --size default|tiny                model size (default: default, 6.7M parameters, 26.6 MB)
+          --size default|tiny                model size (default: default, 7.1M parameters, 28.4 MB)
           --config FILE                      build from this config.json instead (its loss weights too)
           --steps N                          optimizer steps (20000)
           --batch N                          rows (scenes) per step (8)
