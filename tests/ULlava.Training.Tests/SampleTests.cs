@@ -132,6 +132,13 @@ public sealed class SampleTests
     }
 
     [Fact]
+    public void TheNodesCaptionWordingIsATrainedQuestion()
+    {
+        // The node asks this when --caption or a caption request has no text; an untrained wording is read as another task.
+        Assert.Contains(Perception.Core.Inference.InstructionRequest.DefaultCaptionQuestion, SampleText.CaptionQuestions);
+    }
+
+    [Fact]
     public void CountAnswersAreNotOneMajorityAnswer()
     {
         // Asked only about present shapes, 69 % of the answers were "1." and a model could score that without the image.

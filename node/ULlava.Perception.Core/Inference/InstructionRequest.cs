@@ -9,6 +9,9 @@ public sealed record InstructionRequest(
     float TopP = 1f,
     int? Seed = null)
 {
+    /// <summary>The caption question every caption request without text asks: the wording the bundled model was trained on.</summary>
+    public const string DefaultCaptionQuestion = "Describe the image briefly.";
+
     /// <summary>
     /// Whether u-LLaVA's teacher-forced answer template answers it (segmentation, grounding) rather than generation: such
     /// requests run without decoding and can share a batch (<see cref="IInferenceEngine.RunBatch"/>).

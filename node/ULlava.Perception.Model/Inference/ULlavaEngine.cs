@@ -26,8 +26,6 @@ public sealed class ULlavaEngine : IInferenceEngine
     /// <summary>u-LLaVA's segmentation/grounding answer, teacher-forced up to the [LOC] token (the [tag] phrase after it cannot change either head: attention is causal).</summary>
     public const string TemplateAnswer = "Sure. Mask: [SEG]; Location: [LOC]";
 
-    public const string DefaultCaptionQuestion = "Describe the image briefly.";
-
     private readonly ULlavaEngineOptions options;
     private readonly string templateText;
     private readonly EngineLifetime lifetime;
@@ -294,7 +292,7 @@ public sealed class ULlavaEngine : IInferenceEngine
     /// <summary>The prompt's token ids; a templated answer's end just before [LOC] (the hidden state there is all the box head needs).</summary>
     private int[] PromptIds(InstructionRequest request)
     {
-        string question = request.Kind == InstructionKind.Caption && string.IsNullOrWhiteSpace(request.Text) ? DefaultCaptionQuestion : request.Text;
+        string question = request.Kind == InstructionKind.Caption && string.IsNullOrWhiteSpace(request.Text) ? InstructionRequest.DefaultCaptionQuestion : request.Text;
         bool template = request.AnswersByTemplate();
         string text = template
             ? Template.PromptWithAnswer(ConversationTemplate.ImagePlaceholder(ImagePatches) + "\n" + question, TemplateAnswer)

@@ -22,7 +22,7 @@ public static class InstructionSpecs
         if (spec.MaxNewTokens > 4096) throw new CommandException(ErrorCode.InvalidArgument, $"max_new_tokens {spec.MaxNewTokens}: at most 4096", $"{field}.max_new_tokens");
         if (!(spec.Temperature >= 0 && spec.Temperature <= 10)) throw new CommandException(ErrorCode.InvalidArgument, $"temperature {spec.Temperature}: expected 0 (greedy) to 10", $"{field}.temperature");
         if (!(spec.TopP >= 0 && spec.TopP <= 1)) throw new CommandException(ErrorCode.InvalidArgument, $"top_p {spec.TopP}: expected 0 (no limit) to 1", $"{field}.top_p");
-        string text = spec.Kind == WireKind.Caption && string.IsNullOrWhiteSpace(spec.Text) ? "Describe the image briefly." : spec.Text;
+        string text = spec.Kind == WireKind.Caption && string.IsNullOrWhiteSpace(spec.Text) ? InstructionRequest.DefaultCaptionQuestion : spec.Text;
         return new InstructionRequest(text, (CoreKind)(int)spec.Kind, spec.MaxNewTokens == 0 ? DefaultMaxNewTokens : (int)spec.MaxNewTokens,
                                       spec.Temperature, spec.TopP == 0 ? 1 : spec.TopP);
     }

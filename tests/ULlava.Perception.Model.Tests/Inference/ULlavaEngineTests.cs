@@ -122,7 +122,7 @@ public class ULlavaEngineTests
     {
         using var frame = Engine.Encode(TinyEngine.Scene());
         var first = Engine.Run(frame, new InstructionRequest(TinyEngine.SegQuestion, InstructionKind.Segment));
-        var caption = Engine.Run(frame, new InstructionRequest(ULlavaEngine.DefaultCaptionQuestion, InstructionKind.Caption, MaxNewTokens: 12));
+        var caption = Engine.Run(frame, new InstructionRequest(InstructionRequest.DefaultCaptionQuestion, InstructionKind.Caption, MaxNewTokens: 12));
         Assert.False(first.Timings.VisualCacheHit);
         Assert.True(caption.Timings.VisualCacheHit);
         var expectedIds = Golden.Get("cap_greedy_ids")[0].data<long>().ToArray().Select(i => (int)i).TakeWhile(i => i != 2);

@@ -173,7 +173,7 @@ public static class NodeCommand
         foreach (var text in args.All("--ground")) Add("loc", InstructionKind.Ground, text);
         foreach (var text in args.All("--ask")) Add("ask", InstructionKind.Ask, text);
         foreach (var text in args.All("--instruction")) Add("auto", InstructionKind.Auto, text);
-        if (args.Has("--caption")) Add("cap", InstructionKind.Caption, "Please describe this image briefly.");
+        if (args.Has("--caption")) Add("cap", InstructionKind.Caption, InstructionRequest.DefaultCaptionQuestion);
         if (list.Count == 0) Add("seg", InstructionKind.Segment, DefaultSegmentation);
         return list;
     }
