@@ -73,7 +73,7 @@ public sealed class VideoCaptureSource : IFrameSource
     /// <summary>BGR Mat → packed RGB frame.</summary>
     public static Frame ToFrame(Mat bgr, FrameStamp stamp)
     {
-        var rgbBytes = new byte[bgr.Rows * bgr.Cols * 3];
+        var rgbBytes = GC.AllocateUninitializedArray<byte>(bgr.Rows * bgr.Cols * 3); // every byte is written below
         unsafe
         {
             fixed (byte* p = rgbBytes)
