@@ -76,6 +76,34 @@ public sealed class LossTests
     }
 
     [Fact]
+    public void FrameMotionProbeScoresTheUnitRmsDifferenceAlongUnitRows()
+    {
+        manual_seed(2);
+        using var probe = new FrameMotionProbe(4);
+        // Tokens at RMS 10 and 0.5 are the same token at unit RMS: no difference, so the logits are the bias alone.
+        using var big = tensor(new float[] { 10, -10, 10, -10 }, new long[] { 1, 4 });
+        using var small = tensor(new float[] { 0.5f, -0.5f, 0.5f, -0.5f }, new long[] { 1, 4 });
+        Assert.True(FrameMotionProbe.UnitRms(big).allclose(FrameMotionProbe.UnitRms(small), 1e-5, 1e-5));
+        var bias = probe.named_parameters().Single(p => p.name.EndsWith("bias")).parameter;
+        var weight = probe.named_parameters().Single(p => p.name.EndsWith("weight")).parameter;
+        using var zero = zeros(1, 4);
+        Assert.True(probe.Logits(zero)[0].allclose(bias, 1e-6, 1e-6));
+        // Along a class's row, a difference of length L scores LogitScale × L more than the bias, whatever the row's own length.
+        using (no_grad()) weight.mul_(37);
+        var row = weight[3] / weight[3].norm();
+        var logits = probe.Logits((2.5 * row).unsqueeze(0));
+        Assert.Equal(bias[3].item<float>() + FrameMotionProbe.LogitScale * 2.5, logits[0, 3].item<float>(), 4);
+        // The loss falls only as the frames' tokens part along the answer's row: a token b, then b moved by e along a row
+        // orthogonal to b (and to the other rows), at unit RMS each.
+        using (no_grad())
+            weight.copy_(tensor(new float[] { 0, 0, 1, -1, 0, 0, 2, -2, 0, 0, -1, 1, 1, -1, 0, 0, 0, 0, 3, -3 }, new long[] { 5, 4 }));
+        using var b = tensor(new float[] { 5, 5, 5, 5 }, new long[] { 1, 4 });
+        using var r = tensor(new float[] { 1, -1, 0, 0 }, new long[] { 1, 4 }) / Math.Sqrt(2);
+        double LossAt(double e) => probe.Loss(b, b + e * r, [3]).item<float>();
+        Assert.True(LossAt(3) < LossAt(1) && LossAt(1) < LossAt(0.1), $"losses {LossAt(0.1)} / {LossAt(1)} / {LossAt(3)} at e 0.1 / 1 / 3");
+    }
+
+    [Fact]
     public void BoxL1AndGIoU()
     {
         using var predicted = tensor(new float[] { 0.1f, 0.2f, 0.5f, 0.6f }, new long[] { 1, 4 });

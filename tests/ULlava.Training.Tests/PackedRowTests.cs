@@ -71,9 +71,11 @@ public sealed class PackedRowTests
         using var headBox = new HeadBoxProbe(headDim);
         using var headAnswer = new HeadAnswerProbe(headDim);
         using var motion = new MotionProbe(headDim);
+        using var frameMotion = new FrameMotionProbe(config.LlmConfig.HiddenSize);
         model.train();
         var aids = new TrainingAids(referent, 1, IouHeadWeight: 1, AttentionGuide: 1, HeadBox: headBox, HeadBoxWeight: 1,
-                                    HeadAnswer: headAnswer, HeadAnswerWeight: 1, Motion: motion, MotionWeight: 1);
+                                    HeadAnswer: headAnswer, HeadAnswerWeight: 1, Motion: motion, MotionWeight: 1,
+                                    FrameMotion: frameMotion, FrameMotionWeight: 1);
         var trained = model.named_parameters().Select(p => (Name: p.name, Parameter: p.parameter))
             .Concat(headBox.named_parameters().Select(p => (Name: "box." + p.name, Parameter: p.parameter)))
             .Concat(headAnswer.named_parameters().Select(p => (Name: "answer." + p.name, Parameter: p.parameter))).ToList();
@@ -92,7 +94,7 @@ public sealed class PackedRowTests
         var packed = Run(packedBatch);
         var lone = Run(loneBatch);
 
-        Assert.True(packed.Parts.MaskSamples >= 2 && packed.Parts.Guide > 0 && packed.Parts.HeadBox > 0 && packed.Parts.HeadAnswer > 0 && packed.Parts.Motion > 0, packed.Parts.ToString());
+        Assert.True(packed.Parts.MaskSamples >= 2 && packed.Parts.Guide > 0 && packed.Parts.HeadBox > 0 && packed.Parts.HeadAnswer > 0 && packed.Parts.Motion > 0 && packed.Parts.FrameMotion > 0, packed.Parts.ToString());
         foreach (var (name, a, b) in new[]
                  {
                      ("total", packed.Parts.Total, lone.Parts.Total), ("ce", packed.Parts.Ce, lone.Parts.Ce), ("bce", packed.Parts.Bce, lone.Parts.Bce),
@@ -100,6 +102,7 @@ public sealed class PackedRowTests
                      ("referent", packed.Parts.Referent!.Value, lone.Parts.Referent!.Value), ("iou head", packed.Parts.IouHead!.Value, lone.Parts.IouHead!.Value),
                      ("guide", packed.Parts.Guide!.Value, lone.Parts.Guide!.Value), ("head box", packed.Parts.HeadBox!.Value, lone.Parts.HeadBox!.Value),
                      ("head answer", packed.Parts.HeadAnswer!.Value, lone.Parts.HeadAnswer!.Value), ("motion", packed.Parts.Motion!.Value, lone.Parts.Motion!.Value),
+                     ("frame motion", packed.Parts.FrameMotion!.Value, lone.Parts.FrameMotion!.Value),
                  })
             Assert.True(Math.Abs(a - b) <= 1e-4 * Math.Max(1, Math.Abs(b)), $"{name}: packed {a} against one a row {b}");
         Assert.Equal(lone.Grads.Keys.Order(), packed.Grads.Keys.Order());

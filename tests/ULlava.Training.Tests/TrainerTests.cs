@@ -119,6 +119,20 @@ public sealed class TrainerTests : IDisposable
             Assert.True(lastV.grad is not null && lastV.grad.abs().max().item<float>() > 0, $"no gradient reached the last layer's v_proj ({(motion ? "motion" : "answer")} probe)");
         }
 
+        // The frame motion probe's loss alone reaches the projector, and nothing in the LLM.
+        {
+            manual_seed(5);
+            using var model = new ULlavaForCausalLM(config);
+            model.train();
+            using var frameProbe = new FrameMotionProbe(config.LlmConfig.HiddenSize);
+            using var batch = TrainingBatch.Prepare(seeds.Select(s => encoder.Encode(factory.Create(s))).ToList(), new(ModelSizes.Processor(config)), config.Sam);
+            var (total, parts) = BatchLoss.Compute(model, batch, nothingElse, new TrainingAids(FrameMotion: frameProbe, FrameMotionWeight: 1));
+            total.backward();
+            Assert.True(parts.FrameMotion > 0 && parts.Motion is null, parts.ToString());
+            Assert.All(model.Projector.parameters(), p => Assert.True(p.grad is not null && p.grad.abs().max().item<float>() > 0, "no gradient reached the projector"));
+            Assert.All(model.Llm.Model.parameters(), p => Assert.True(p.grad is null || p.grad.abs().max().item<float>() == 0, "the frame motion probe sent a gradient into the LLM"));
+        }
+
         // Count answers are guided only beside the answer probe: a run without it trains as it did before counts had targets.
         var countSeeds = Enumerable.Range(0, 1000).Select(s => (ulong)s).Where(s => SampleFactory.KindOf(s) == TaskKind.Count)
             .Where(s => encoder.Encode(factory.Create(s)).ReferentPatches is not null).Take(2).ToList();
@@ -261,6 +275,29 @@ public sealed class TrainerTests : IDisposable
         foreach (var t in a.Values.Concat(b.Values)) t.Dispose();
     }
 
+    [Fact]
+    public void FrameMotionProbeLearnsTheDirectionOfClipsFromTheProjectedFrameTokens()
+    {
+        // Clips of two different directions again and again: the probe's loss falls as the projector parts their frame tokens.
+        var clips = Enumerable.Range(0, 1000).Select(s => (ulong)s).Where(s => SampleFactory.KindOf(s) == TaskKind.VideoDirection)
+            .Select(s => (Seed: s, Class: FrameMotionProbe.ClassOf(new SampleFactory(96, 72).Create(s)))).ToList();
+        var seeds = new[] { clips[0], clips.First(c => c.Class != clips[0].Class) }.Select(c => c.Seed).ToList();
+        var run = Trainer.Run(Tiny("frame-motion", 30) with { BatchSize = 2, FixedSeeds = seeds, FrameMotionWeight = 1 }, _ => { });
+        var losses = run.Losses.Select(l => l.FrameMotion!.Value).ToList();
+        Assert.True(losses.TakeLast(5).Average() < 0.5 * losses.Take(3).Average(), string.Join(" ", losses.Select(g => g.ToString("F3"))));
+        Assert.True(File.Exists(Path.Combine(root, "frame-motion", "checkpoint-30", FrameMotionProbe.FileName)));
+        // The probe is training-only: the model's checkpoint layout is the engine's, without it.
+        var saved = CheckpointWeights.Load(run.FinalCheckpoint);
+        Assert.DoesNotContain(saved.Keys, k => k.Contains("frame_motion", StringComparison.Ordinal));
+        foreach (var t in saved.Values) t.Dispose();
+        // A still object's question about a moving clip names the clip's motion, not its own answer.
+        var factory = new SampleFactory(96, 72);
+        var group = Enumerable.Range(0, 300).Select(s => factory.CreateGroup((ulong)s, 4, askStill: true))
+            .First(g => g.Count(q => q.IsVideo) >= 2 && g[0].Answer != "Still.");
+        Assert.All(group.Skip(1), q => Assert.Equal(("Still.", FrameMotionProbe.ClassOf(group[0])), (q.Answer, FrameMotionProbe.ClassOf(q))));
+        Assert.Equal(-1, FrameMotionProbe.ClassOf(new SampleFactory(96, 72).Create(Enumerable.Range(0, 100).Select(s => (ulong)s).First(s => SampleFactory.KindOf(s) == TaskKind.Caption))));
+    }
+
     [Theory]
     [InlineData(0.0, 0.0, 0.0, 0.0, 1)]
     [InlineData(0.5, 0.0, 0.0, 0.0, 1)] // with the training-only referent probe, which travels in the checkpoint beside the model
@@ -282,7 +319,7 @@ public sealed class TrainerTests : IDisposable
         {
             QuestionsPerScene = questions,
             CheckpointEvery = 2, ReferentWeight = referentWeight, LocatorWeight = locatorWeight, HeadBoxWeight = headBoxWeight,
-            HeadAnswerWeight = answerWeight, MotionWeight = answerWeight,
+            HeadAnswerWeight = answerWeight, MotionWeight = answerWeight, FrameMotionWeight = answerWeight,
             AttentionGuide = headBoxWeight > 0 || answerWeight > 0 ? 1 : 0, FixedSeeds = seeds,
         }, _ => { });
         string middle = Path.Combine(root, name, "checkpoint-2");
@@ -295,8 +332,9 @@ public sealed class TrainerTests : IDisposable
         // Fixed seeds give every batch what each probe learns on; packed scenes from the split give it some batches.
         bool Steps(Func<LossBreakdown, bool> has) => questions == 1 ? straight.Losses.All(has) : straight.Losses.Any(has);
         Assert.Equal(headBoxWeight > 0, Steps(l => l.HeadBox is > 0));
-        Assert.Equal(answerWeight > 0, File.Exists(Path.Combine(middle, HeadAnswerProbe.FileName)) && File.Exists(Path.Combine(middle, MotionProbe.FileName)));
-        Assert.Equal(answerWeight > 0, Steps(l => l.HeadAnswer is > 0) && Steps(l => l.Motion is > 0));
+        Assert.Equal(answerWeight > 0, File.Exists(Path.Combine(middle, HeadAnswerProbe.FileName)) && File.Exists(Path.Combine(middle, MotionProbe.FileName))
+                                       && File.Exists(Path.Combine(middle, FrameMotionProbe.FileName)));
+        Assert.Equal(answerWeight > 0, Steps(l => l.HeadAnswer is > 0) && Steps(l => l.Motion is > 0) && Steps(l => l.FrameMotion is > 0));
         var resumed = Trainer.Run(Tiny(resumedName, 4) with { CheckpointEvery = 2, ResumeFrom = middle, Seed = 999, FixedSeeds = seeds }, _ => { });
         Assert.Equal(2, resumed.FirstStep);
         Assert.Equal(2, resumed.Losses.Count);
@@ -314,7 +352,7 @@ public sealed class TrainerTests : IDisposable
         // The optimizer state (step counts, both moments) is the same bytes as the uninterrupted run's.
         Assert.Equal(File.ReadAllBytes(Path.Combine(a, CheckpointIO.OptimizerFile)), File.ReadAllBytes(Path.Combine(b, CheckpointIO.OptimizerFile)));
         foreach (var (weight, file) in new[] { (referentWeight, ReferentHead.SegFile), (locatorWeight, ReferentHead.LocFile), (headBoxWeight, HeadBoxProbe.FileName),
-                                                     (answerWeight, HeadAnswerProbe.FileName), (answerWeight, MotionProbe.FileName) })
+                                                     (answerWeight, HeadAnswerProbe.FileName), (answerWeight, MotionProbe.FileName), (answerWeight, FrameMotionProbe.FileName) })
             if (weight > 0) Assert.Equal(File.ReadAllBytes(Path.Combine(a, file)), File.ReadAllBytes(Path.Combine(b, file)));
         foreach (var t in wa.Values.Concat(wb.Values)) t.Dispose();
     }

@@ -111,7 +111,7 @@ public sealed class SampleFactory
         var o = clip.Frames[0].Objects[objectIndex];
         var direction = objectIndex == clip.MovingIndex ? clip.Direction : MotionDirection.Still;
         return new TrainingSample(seed, TaskKind.VideoDirection, clip.Frames[0].Width, clip.Frames[0].Height, clip.Frames.Select(f => f.Rgb).ToList(),
-                                  SampleText.VideoQuestion(o.Phrase), SampleText.DirectionAnswer(direction));
+                                  SampleText.VideoQuestion(o.Phrase), SampleText.DirectionAnswer(direction), ClipMotion: clip.Direction);
     }
 
     /// <summary>A question of <paramref name="kind"/> about <paramref name="scene"/>; null when the scene has none (an attribute question needs a unique shape or colour).</summary>

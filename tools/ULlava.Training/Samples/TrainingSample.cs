@@ -7,7 +7,8 @@ namespace ULlava.Training.Samples;
 /// (without the closing &lt;/s&gt;, which the conversation template adds), and for [SEG]/[LOC] answers the target
 /// mask (row-major, 0/1, frame size) and its tight box in frame pixels. <see cref="Focus"/> is the mask of what an
 /// answer without targets is about (an attribute question's object, a count's objects: null for none), for the
-/// attention guidance.
+/// attention guidance. A clip's samples carry <see cref="ClipMotion"/>, the way its moving object goes (whichever object
+/// the question asks about), for <see cref="Training.FrameMotionProbe"/>.
 /// </summary>
 public sealed record TrainingSample(
     ulong Seed,
@@ -20,7 +21,8 @@ public sealed record TrainingSample(
     byte[]? Mask = null,
     PixelBox? Box = null,
     string? Phrase = null,
-    byte[]? Focus = null)
+    byte[]? Focus = null,
+    MotionDirection? ClipMotion = null)
 {
     public bool IsVideo => Kind == TaskKind.VideoDirection;
 

@@ -29,7 +29,7 @@ public static class BatchLoss
     {
         var rows = prepared.Rows;
         var batch = prepared.Samples;
-        var (referent, referentWeight, locator, locatorWeight, iouHeadWeight, attentionGuide, headBox, headBoxWeight, headAnswer, headAnswerWeight, motion, motionWeight) = aids ?? TrainingAids.None;
+        var (referent, referentWeight, locator, locatorWeight, iouHeadWeight, attentionGuide, headBox, headBoxWeight, headAnswer, headAnswerWeight, motion, motionWeight, frameMotion, frameMotionWeight) = aids ?? TrainingAids.None;
         using var scope = NewDisposeScope();
         var device = model.Device;
         // Each question's row and its index in that row.
@@ -45,6 +45,13 @@ public static class BatchLoss
         using (VisionPretrainer.IsFrozen(model) ? no_grad() : null)
             features = model.VisionTower.forward(prepared.Pixels.to(model.DType, device));
         var embeds = new List<Tensor>();
+        // The frame motion probe's first and last projected frame tokens, one pair a clip (a clip asked several questions
+        // one a row is still one clip, so packed and lone rows give the same term).
+        var firstFrames = new List<Tensor>();
+        var lastFrames = new List<Tensor>();
+        var clipClasses = new List<long>();
+        var clipsSeen = new HashSet<ulong>();
+        bool probesFrames = frameMotion is not null && frameMotionWeight > 0;
         int frameAt = 0;
         int maxLength = rows.Max(r => r.Length);
         foreach (var row in rows)
@@ -54,6 +61,12 @@ public static class BatchLoss
             var own = features.narrow(0, frameAt, frames);
             frameAt += frames;
             var visual = model.Projector.forward(first.Sample.IsVideo ? VideoTokens.FromFrameFeatures(own) : own);
+            if (probesFrames && FrameMotionProbe.ClassOf(first.Sample) is var clipClass and >= 0 && clipsSeen.Add(first.Sample.Seed))
+            {
+                firstFrames.Add(visual[0, 0]);
+                lastFrames.Add(visual[0, frames - 1]);
+                clipClasses.Add(clipClass);
+            }
             var e = Splice(model, row, visual);
             if (e.shape[1] < maxLength) e = nn.functional.pad(e, new long[] { 0, 0, 0, maxLength - e.shape[1] });
             embeds.Add(e);
@@ -116,6 +129,8 @@ public static class BatchLoss
         if (headBoxLoss is not null) total = total + headBoxWeight * headBoxLoss;
         if (headAnswerLoss is not null) total = total + headAnswerWeight * headAnswerLoss;
         if (motionLoss is not null) total = total + motionWeight * motionLoss;
+        var frameMotionLoss = clipClasses.Count > 0 ? frameMotion!.Loss(stack(firstFrames), stack(lastFrames), clipClasses.ToArray()) : null;
+        if (frameMotionLoss is not null) total = total + frameMotionWeight * frameMotionLoss;
 
         var withTargets = Enumerable.Range(0, batch.Count).Where(i => batch[i].MaskTarget is not null).ToList();
         double bceValue = 0, diceValue = 0, l1Value = 0, giouValue = 0;
@@ -172,7 +187,8 @@ public static class BatchLoss
         var parts = new LossBreakdown(total.item<float>(), ce.item<float>(), bceValue, diceValue, l1Value, giouValue, withTargets.Count, referentValue, locatorValue, iouHeadValue,
             attentionGuide > 0 ? guideLoss?.item<float>() ?? 0 : null, probesHeads ? headBoxLoss?.item<float>() ?? 0 : null,
             headAnswer is not null && headAnswerWeight > 0 ? headAnswerLoss?.item<float>() ?? 0 : null,
-            motion is not null && motionWeight > 0 ? motionLoss?.item<float>() ?? 0 : null);
+            motion is not null && motionWeight > 0 ? motionLoss?.item<float>() ?? 0 : null,
+            probesFrames ? frameMotionLoss?.item<float>() ?? 0 : null);
         return (total.MoveToOuterDisposeScope(), parts);
     }
 
@@ -234,7 +250,8 @@ public static class BatchLoss
 /// The training-only aids of a stage-2 run and their loss weights (null / 0: off): the referent probe on the [SEG]
 /// hidden state, the locator probe on the [LOC] one (<see cref="ReferentHead"/>), SAM's IoU head, the attention
 /// guidance (<see cref="AttentionGuide"/>), the box and answer probes on what the guided heads read
-/// (<see cref="HeadBoxProbe"/>, <see cref="HeadAnswerProbe"/>) and the video frames' guidance and probe (<see cref="MotionProbe"/>).
+/// (<see cref="HeadBoxProbe"/>, <see cref="HeadAnswerProbe"/>), the video frames' guidance and probe (<see cref="MotionProbe"/>) and
+/// the probe on the projected frame tokens (<see cref="FrameMotionProbe"/>).
 /// None of them changes the model's layout; the probes are thrown away.
 /// </summary>
 public sealed record TrainingAids(
@@ -243,7 +260,8 @@ public sealed record TrainingAids(
     double IouHeadWeight = 0, double AttentionGuide = 0,
     HeadBoxProbe? HeadBox = null, double HeadBoxWeight = 0,
     HeadAnswerProbe? HeadAnswer = null, double HeadAnswerWeight = 0,
-    MotionProbe? Motion = null, double MotionWeight = 0)
+    MotionProbe? Motion = null, double MotionWeight = 0,
+    FrameMotionProbe? FrameMotion = null, double FrameMotionWeight = 0)
 {
     public static TrainingAids None { get; } = new();
 }

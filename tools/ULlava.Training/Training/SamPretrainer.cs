@@ -155,22 +155,8 @@ public static class SamPretrainer
     /// <summary>Loads a pretrained SAM into <paramref name="model"/> and freezes it (see the class summary for why all of it).</summary>
     public static void LoadFrozen(string path, ULlavaForCausalLM model)
     {
-        if (Directory.Exists(path))
-        {
-            // A model folder (e.g. the bundled model): its SAM, keyed visual_model.* as u-LLaVA's checkpoints have it.
-            const string prefix = "visual_model.";
-            var weights = Perception.Model.Loading.CheckpointWeights.Load(path);
-            try
-            {
-                var sam = weights.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
-                if (sam.Count == 0) throw new InvalidDataException($"{path}: the model has no {prefix}* weights");
-                Perception.Model.Loading.StateDictCopy.Into(model.Sam, sam);
-            }
-            finally
-            {
-                foreach (var t in weights.Values) t.Dispose();
-            }
-        }
+        // A model folder (e.g. the bundled model): its SAM, keyed visual_model.* as u-LLaVA's checkpoints have it.
+        if (Directory.Exists(path)) ModuleWeights.LoadFromModel(model.Sam, path, "visual_model.");
         else
         {
             ModuleWeights.Load(model.Sam, path, "the pretrained SAM (train-sam writes it)");

@@ -53,7 +53,7 @@ public sealed record TrainOptions
     /// <summary>A resumable checkpoint folder to continue from (weights, optimizer state, step, seed).</summary>
     public string? ResumeFrom { get; init; }
 
-    /// <summary>A pretrained vision tower (train-vision's vision_encoder.safetensors), loaded and frozen; a resume keeps it frozen.</summary>
+    /// <summary>A pretrained vision tower (train-vision's vision_encoder.safetensors, or a model folder's tower), loaded and frozen; a resume keeps it frozen.</summary>
     public string? VisionFile { get; init; }
 
     /// <summary>A pretrained SAM (train-sam's sam.safetensors), loaded and frozen; a resume keeps it frozen.</summary>
@@ -83,6 +83,9 @@ public sealed record TrainOptions
     /// <summary>Weight of the training-only video aid: two heads look at the first and last frame tokens, a probe on them names the direction (<see cref="MotionProbe"/>); 0: off.</summary>
     public double MotionWeight { get; init; }
 
+    /// <summary>Weight of the training-only probe on the projected frame tokens: the last − first frame token must name the direction (<see cref="FrameMotionProbe"/>); 0: off.</summary>
+    public double FrameMotionWeight { get; init; }
+
     /// <summary>Stop after this many seconds with a resumable checkpoint (0: no limit): a machine lent for minutes.</summary>
     public int MaxSeconds { get; init; }
 
@@ -101,7 +104,7 @@ public sealed record TrainOptions
         var r = new OptionReader(args, new HashSet<string>
         {
             "out", "size", "config", "steps", "batch", "questions", "ask-still", "init", "lr", "warmup", "min-lr-ratio", "weight-decay", "clip", "seed", "scene",
-            "save-every", "log-every", "resume", "vision", "sam", "referent-weight", "locator-weight", "iou-head-weight", "attention-guide", "head-box-weight", "head-answer-weight", "motion-weight", "max-seconds", "device", "threads", "data-workers",
+            "save-every", "log-every", "resume", "vision", "sam", "referent-weight", "locator-weight", "iou-head-weight", "attention-guide", "head-box-weight", "head-answer-weight", "motion-weight", "frame-motion-weight", "max-seconds", "device", "threads", "data-workers",
         });
         var d = new TrainOptions { OutputDir = r.String("out") ?? throw new ArgumentException("--out DIR is required") };
         var scene = r.Size("scene");
@@ -134,6 +137,7 @@ public sealed record TrainOptions
             HeadBoxWeight = r.Double("head-box-weight") ?? d.HeadBoxWeight,
             HeadAnswerWeight = r.Double("head-answer-weight") ?? d.HeadAnswerWeight,
             MotionWeight = r.Double("motion-weight") ?? d.MotionWeight,
+            FrameMotionWeight = r.Double("frame-motion-weight") ?? d.FrameMotionWeight,
             MaxSeconds = r.Int("max-seconds") ?? d.MaxSeconds,
             Device = r.String("device") ?? d.Device,
             Threads = r.Int("threads") ?? d.Threads,

@@ -34,7 +34,7 @@ public static class Trainer
           --scene WxH                        training image size (640x480)
           --save-every N                     resumable checkpoint interval (1000); --log-every N (10)
           --resume DIR                       continue from a checkpoint folder (same --steps: the schedule spans them)
-          --vision FILE                      start from a pretrained vision tower (train-vision) and keep it frozen
+          --vision FILE|DIR                  start from a pretrained vision tower (train-vision's file, or a model folder's tower) and keep it frozen
           --sam FILE|DIR                     start from a pretrained SAM (train-sam's file, or a model folder's SAM) and keep it frozen
           --referent-weight X                weight of the training-only probe that names the [SEG] referent (0: off)
           --locator-weight X                 the same on the [LOC] hidden state, which also names the box centre's cell (0: off)
@@ -45,6 +45,8 @@ public static class Trainer
           --head-answer-weight X             training-only: what it reads at an attribute or count answer must give the answer to a linear probe (0: off)
           --motion-weight X                  training-only: at a video answer heads 0 and 1 of those layers look at the first and the last frame
                                              token, and a linear probe on what they read must name the direction (0: off)
+          --frame-motion-weight X            training-only: a linear probe on the projected frame tokens (last − first, at unit RMS) must name
+                                             the direction, so the projector makes that difference large (0: off)
           --iou-head-weight X                train SAM's IoU (mask quality) head against its masks' real IoU, also with SAM frozen (0: off)
           --max-seconds N                    stop after N seconds with a resumable checkpoint (0: no limit)
           --device cpu|cuda|cuda:N           (cpu); --threads N intra-op threads (libtorch default)
@@ -98,6 +100,8 @@ public static class Trainer
         using var headAnswer = headAnswerWeight > 0 ? new HeadAnswerProbe(config.LlmConfig.HiddenSize / config.LlmConfig.NumAttentionHeads) : null;
         double motionWeight = resumed?.MotionWeight ?? options.MotionWeight;
         using var motion = motionWeight > 0 ? new MotionProbe(config.LlmConfig.HiddenSize / config.LlmConfig.NumAttentionHeads) : null;
+        double frameMotionWeight = resumed?.FrameMotionWeight ?? options.FrameMotionWeight;
+        using var frameMotion = frameMotionWeight > 0 ? new FrameMotionProbe(config.LlmConfig.HiddenSize) : null;
         if (resumed is not null)
         {
             referent?.Load(options.ResumeFrom!);
@@ -105,6 +109,7 @@ public static class Trainer
             headBox?.Load(options.ResumeFrom!);
             headAnswer?.Load(options.ResumeFrom!);
             motion?.Load(options.ResumeFrom!);
+            frameMotion?.Load(options.ResumeFrom!);
         }
         if (device.type != DeviceType.CPU)
         {
@@ -114,13 +119,14 @@ public static class Trainer
             headBox?.to(device);
             headAnswer?.to(device);
             motion?.to(device);
+            frameMotion?.to(device);
         }
         model.train();
-        var aids = new TrainingAids(referent, referentWeight, locator, locatorWeight, iouHeadWeight, attentionGuide, headBox, headBoxWeight, headAnswer, headAnswerWeight, motion, motionWeight);
+        var aids = new TrainingAids(referent, referentWeight, locator, locatorWeight, iouHeadWeight, attentionGuide, headBox, headBoxWeight, headAnswer, headAnswerWeight, motion, motionWeight, frameMotion, frameMotionWeight);
 
         // A frozen vision tower gets no optimizer slots (AdamW would still decay it).
         var trained = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter));
-        foreach (var probe in new nn.Module?[] { referent, locator, headBox, headAnswer, motion }.OfType<nn.Module>())
+        foreach (var probe in new nn.Module?[] { referent, locator, headBox, headAnswer, motion, frameMotion }.OfType<nn.Module>())
             trained = trained.Concat(probe.named_parameters().Select(p => (probe.GetName() + "." + p.name, p.parameter)));
         using var optimizer = new AdamWOptimizer(trained, weightDecay: options.WeightDecay);
         if (resumed is not null) optimizer.Load(Path.Combine(options.ResumeFrom!, CheckpointIO.OptimizerFile));
@@ -179,13 +185,14 @@ public static class Trainer
                     Step = done, Seed = seed, TotalSteps = options.Steps, BatchSize = options.BatchSize, QuestionsPerScene = questions, AskStill = askStill, InitFrom = initFrom, LastLoss = parts.Total, FrozenVision = frozenVision,
                     FrozenSam = frozenSam, ReferentWeight = referentWeight, LocatorWeight = locatorWeight,
                     IouHeadWeight = iouHeadWeight, AttentionGuide = attentionGuide, HeadBoxWeight = headBoxWeight,
-                    HeadAnswerWeight = headAnswerWeight, MotionWeight = motionWeight,
+                    HeadAnswerWeight = headAnswerWeight, MotionWeight = motionWeight, FrameMotionWeight = frameMotionWeight,
                 });
                 referent?.Save(last);
                 locator?.Save(last);
                 headBox?.Save(last);
                 headAnswer?.Save(last);
                 motion?.Save(last);
+                frameMotion?.Save(last);
                 log($"saved {last}");
             }
             if (outOfTime)

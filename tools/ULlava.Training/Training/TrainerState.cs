@@ -36,4 +36,6 @@ public sealed record TrainerState
     [JsonPropertyName("head_answer_weight")] public double HeadAnswerWeight { get; init; }
     /// <summary>The motion guidance and probe's loss weight (0: none); its weights are in the checkpoint's motion_probe.safetensors.</summary>
     [JsonPropertyName("motion_weight")] public double MotionWeight { get; init; }
+    /// <summary>The frame motion probe's loss weight (0: none); its weights are in the checkpoint's frame_motion_probe.safetensors.</summary>
+    [JsonPropertyName("frame_motion_weight")] public double FrameMotionWeight { get; init; }
 }

@@ -236,7 +236,9 @@ public static class VisionPretrainer
     /// <summary>Loads a pretrained tower into <paramref name="model"/> and freezes it (u-LLaVA trains with CLIP frozen).</summary>
     public static void LoadFrozen(string path, ULlavaForCausalLM model)
     {
-        ModuleWeights.Load(model.VisionTower, path, "the pretrained vision tower (train-vision writes it)");
+        // A model folder (e.g. the bundled model): its tower, keyed llm.vision_encoder.* as the engine's checkpoints have it.
+        if (Directory.Exists(path)) ModuleWeights.LoadFromModel(model.VisionTower, path, "llm.vision_encoder.");
+        else ModuleWeights.Load(model.VisionTower, path, "the pretrained vision tower (train-vision writes it)");
         Freeze(model);
     }
 
