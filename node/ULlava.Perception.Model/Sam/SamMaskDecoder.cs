@@ -28,10 +28,10 @@ public sealed class SamMaskDecoder : nn.Module
         iou_token = nn.Embedding(1, dim, device: device);
         mask_tokens = nn.Embedding(numMaskTokens, dim, device: device);
         output_upscaling = nn.Sequential(
-            nn.ConvTranspose2d(dim, dim / 4, kernel_size: 2, stride: 2, device: device),
+            new ConvTranspose2x2(dim, dim / 4, device),
             new LayerNorm2d(dim / 4, device: device),
             nn.GELU(),
-            nn.ConvTranspose2d(dim / 4, dim / 8, kernel_size: 2, stride: 2, device: device),
+            new ConvTranspose2x2(dim / 4, dim / 8, device),
             nn.GELU());
         output_hypernetworks_mlps = new ModuleList<SamMlp>();
         for (int i = 0; i < numMaskTokens; i++)
