@@ -30,6 +30,8 @@ public class OverlappedSamTests
                 serialAnswer = overlapped.Run(serial, request);
             }
 
+            GC.Collect();
+            GC.WaitForPendingFinalizers(); // tensors left to the finalizer count until it has run
             long tensorsBefore = torch.Tensor.TotalCount;
             using (var frame = (EncodedFrame)overlapped.Encode(scene, withMasks: true))
             {
@@ -49,6 +51,7 @@ public class OverlappedSamTests
                 Assert.Equal(serialAnswer.Masks[0].Pixels, overlapped.Run(trimmed, request).Masks[0].Pixels); // made again, serially
             }
             GC.Collect();
+            GC.WaitForPendingFinalizers();
             Assert.Equal(tensorsBefore, torch.Tensor.TotalCount);
         }
         finally
