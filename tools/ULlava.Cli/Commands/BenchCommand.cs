@@ -29,7 +29,7 @@ namespace ULlava.Cli.Commands;
 /// </summary>
 public static class BenchCommand
 {
-    public const string Usage = "bench [--quick] [--json FILE] [--video FILE | --synthetic] [--frames N] [--model DIR | --random-weights SIZE] [--unfused] [--eager-norms] [--separate-residuals] [--sam-attention eager|augmented] [--no-system-cache] [--two-pass-prefill] [--serial-sam] [--device D] [--dtype T] [--threads N]";
+    public const string Usage = "bench [--quick] [--json FILE] [--video FILE | --synthetic] [--frames N] [--rounds N] [--model DIR | --random-weights SIZE] [--unfused] [--eager-norms] [--separate-residuals] [--sam-attention eager|augmented] [--no-system-cache] [--two-pass-prefill] [--serial-sam] [--device D] [--dtype T] [--threads N]";
 
     private const string Segment = "Please segment and locate the red circle in this image.";
     private static readonly InstructionRequest SecondSegment = new("Please segment and locate the blue square in this image.", InstructionKind.Segment);
@@ -43,6 +43,9 @@ public static class BenchCommand
         bool synthetic = args.Has("--synthetic");
         string video = args.Optional("--video") ?? BundledAssets.SampleVideo;
         int frames = args.Int("--frames", quick ? 6 : 30, 2, 10_000);
+        // Bare model and whole node alternate this many times: on shared cores the machine's speed drifts by ±15 %
+        // between passes seconds apart, as much as the overhead being measured (BENCHMARKS.md, 2026-12-04).
+        int rounds = args.Int("--rounds", quick ? 1 : 3, 1, 100);
         string? randomSize = args.Optional("--random-weights");
         var model = ModelArgs.Read(args);
         // Each optimisation's baseline, to time it in the same sitting:
@@ -187,40 +190,60 @@ public static class BenchCommand
         }
 
         // Bare model time on the frames against the whole node (capture, channel, scheduling, results, publishing).
-        var barePause = GC.GetTotalPauseDuration();
-        var bare = Stopwatch.StartNew();
-        foreach (var f in sample)
+        (double FrameMs, double GcPauseMs) BarePass()
         {
-            using var frame = engine.Encode(f, withMasks: true); // as the node does for a standing segmentation
-            engine.Run(frame, new InstructionRequest(Segment, InstructionKind.Segment));
+            var pause = GC.GetTotalPauseDuration();
+            var watch = Stopwatch.StartNew();
+            foreach (var f in sample)
+            {
+                using var frame = engine.Encode(f, withMasks: true); // as the node does for a standing segmentation
+                engine.Run(frame, new InstructionRequest(Segment, InstructionKind.Segment));
+            }
+            sync();
+            return (watch.Elapsed.TotalMilliseconds / sample.Count, (GC.GetTotalPauseDuration() - pause).TotalMilliseconds / sample.Count);
         }
-        sync();
-        double bareMs = bare.Elapsed.TotalMilliseconds;
-        report["bare_gc_pause_ms_per_frame"] = (GC.GetTotalPauseDuration() - barePause).TotalMilliseconds / sample.Count;
         report["stages_ms"] = stages;
         report["prompt_tokens"] = promptTokens;
-        report["bare_model_fps"] = sample.Count / (bareMs / 1000);
         if (synthetic)
         {
+            var (bareFrameMs, barePauseMs) = BarePass();
+            report["bare_gc_pause_ms_per_frame"] = barePauseMs;
+            report["bare_frame_ms"] = bareFrameMs;
+            report["bare_model_fps"] = 1000 / bareFrameMs;
             // No video source for a node: the standing instruction's rate is the model's alone.
             report["standing_seg_fps"] = report["bare_model_fps"];
             report["standing_seg_fps_scope"] = "model only (--synthetic: no capture, no node)";
         }
         else
         {
-            var nodePause = GC.GetTotalPauseDuration();
-            var (nodeFrames, nodeMs, nodeFrameMs, firstResultMs, busyMs) = RunNode(engine, video, sample.Count);
-            report["node_gc_pause_ms_per_frame"] = (GC.GetTotalPauseDuration() - nodePause).TotalMilliseconds / nodeFrames;
-            double bareFrameMs = bareMs / sample.Count;
+            // bare, node, bare, node, ..., bare: each node pass is compared with the mean of the bare passes on either side
+            // of it, so a drift of the machine's speed cancels to first order; the figures are the rounds' medians.
+            var bares = new List<(double FrameMs, double GcPauseMs)> { BarePass() };
+            var nodes = new List<(long Frames, double TotalMs, double FrameMs, double FirstResultMs, double BusyMs, double GcPauseMs)>();
+            var ratios = new List<double>();
+            for (int r = 0; r < rounds; r++)
+            {
+                var nodePause = GC.GetTotalPauseDuration();
+                var (nodeFrames, nodeMs, nodeFrameMs, firstResultMs, busyMs) = RunNode(engine, video, sample.Count);
+                nodes.Add((nodeFrames, nodeMs, nodeFrameMs, firstResultMs, busyMs, (GC.GetTotalPauseDuration() - nodePause).TotalMilliseconds / nodeFrames));
+                bares.Add(BarePass());
+                ratios.Add(nodeFrameMs / ((bares[^2].FrameMs + bares[^1].FrameMs) / 2));
+            }
+            double bareFrameMs = Median(bares.Select(b => b.FrameMs));
+            report["bare_gc_pause_ms_per_frame"] = Median(bares.Select(b => b.GcPauseMs));
+            report["bare_model_fps"] = 1000 / bareFrameMs;
+            report["node_gc_pause_ms_per_frame"] = Median(nodes.Select(n => n.GcPauseMs));
             // Where the overhead is: the model thread's own time per frame (engine, results, publishing) against the
             // steady period between results (the rest is the model thread waiting, or sharing the cores with capture).
             report["bare_frame_ms"] = bareFrameMs;
-            report["node_frame_ms"] = nodeFrameMs;
-            report["node_model_thread_frame_ms"] = busyMs;
-            report["standing_seg_fps"] = nodeFrames / (nodeMs / 1000);
-            report["node_overhead_ratio"] = nodeFrameMs / bareFrameMs;
-            report["node_startup_ms"] = firstResultMs - bareFrameMs;
-            report["node_overhead_ratio_with_startup"] = nodeMs / nodeFrames / bareFrameMs;
+            report["node_frame_ms"] = Median(nodes.Select(n => n.FrameMs));
+            report["node_model_thread_frame_ms"] = Median(nodes.Select(n => n.BusyMs));
+            report["standing_seg_fps"] = Median(nodes.Select(n => n.Frames / (n.TotalMs / 1000)));
+            report["node_rounds"] = rounds;
+            report["node_overhead_ratios"] = ratios;
+            report["node_overhead_ratio"] = Median(ratios);
+            report["node_startup_ms"] = Median(nodes.Select(n => n.FirstResultMs)) - bareFrameMs;
+            report["node_overhead_ratio_with_startup"] = Median(nodes.Select(n => n.TotalMs / n.Frames)) / bareFrameMs;
         }
         report["second_instruction_ratio"] = stages["second_instruction_ms"] / stages["first_instruction_ms"];
         // What a second instruction adds when it shares the first one's batch (RunBatch), against the first alone.
@@ -312,7 +335,11 @@ public static class BenchCommand
         return Median(times);
     }
 
-    private static double Median(List<double> values) => values.Count == 0 ? double.NaN : values.Order().ElementAt(values.Count / 2);
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? double.NaN : sorted[sorted.Count / 2];
+    }
 
     private static Dictionary<string, object> Machine(string device, string dtype)
     {
