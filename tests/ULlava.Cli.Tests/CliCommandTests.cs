@@ -43,6 +43,25 @@ public class CliCommandTests
     }
 
     [Fact]
+    public void TheProgramsStderrCarriesNoNnpackWarningPerConvolution()
+    {
+        // libtorch tries NNPACK for CPU convolutions and, on CPUs it does not support, printed a warning each time.
+        var outDir = Directory.CreateTempSubdirectory("ullava-nnpack").FullName;
+        try
+        {
+            var (code, _, stderr) = UllavaProcess.Run(TimeSpan.FromMinutes(2), "infer", "--image", Path.Combine(Fixture, "scene.png"),
+                "--prompt", "Please segment and locate the red circle in this image.", "--kind", "segment",
+                "--model", Path.Combine(Fixture, "ckpt"), "--out", outDir);
+            Assert.Equal(0, code);
+            Assert.DoesNotContain("NNPACK", stderr);
+        }
+        finally
+        {
+            Directory.Delete(outDir, true);
+        }
+    }
+
+    [Fact]
     public void InferSegmentWritesTheReferenceMaskAndPrintsTheReferenceBox()
     {
         var outDir = Directory.CreateTempSubdirectory("ullava-infer").FullName;

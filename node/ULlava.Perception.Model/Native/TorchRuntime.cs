@@ -36,6 +36,7 @@ public static class TorchRuntime
             {
                 if (libTorchDir is not null) PreloadFrom(libTorchDir);
                 initialisedWith = libTorchDir ?? "bundled";
+                DisableNnpack();
             }
             else if (libTorchDir is not null && initialisedWith != libTorchDir)
             {
@@ -84,6 +85,24 @@ public static class TorchRuntime
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"libtorch folder not found: {dir} (from --libtorch or {LibTorchEnvironmentVariable})");
         if (!File.Exists(Path.Combine(dir, "libtorch_cpu.so")))
             throw new FileNotFoundException($"{dir} has no libtorch_cpu.so: expected a libtorch lib folder such as site-packages/torch/lib");
+    }
+
+    private delegate IntPtr GlobalContext();
+    private delegate void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
+    /// <summary>
+    /// <c>torch.backends.nnpack.set_flags(False)</c>, which TorchSharp does not wrap: on CPUs NNPACK does not support (this
+    /// EPYC) every CPU convolution tried it and printed "Could not initialize NNPACK!" on stderr, once a frame. The
+    /// convolutions are the same without it. Left as it is when libtorch does not export the two functions.
+    /// </summary>
+    private static void DisableNnpack()
+    {
+        torch.InitializeDeviceType(DeviceType.CPU); // TorchSharp loads libtorch here; dlopen then finds it by its soname
+        if (!NativeLibrary.TryLoad("libtorch_cpu.so", out var libtorch)) return;
+        if (!NativeLibrary.TryGetExport(libtorch, "_ZN2at13globalContextEv", out var globalContext)) return; // at::globalContext()
+        if (!NativeLibrary.TryGetExport(libtorch, "_ZN2at7Context20setUserEnabledNNPACKEb", out var setNnpack)) return; // at::Context::setUserEnabledNNPACK(bool)
+        var context = Marshal.GetDelegateForFunctionPointer<GlobalContext>(globalContext)();
+        Marshal.GetDelegateForFunctionPointer<SetUserEnabledNnpack>(setNnpack)(context, false);
     }
 
     private static void PreloadFrom(string dir)
